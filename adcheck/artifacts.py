@@ -1,0 +1,213 @@
+"""Model files: save a model folder atomically, and verify hash and versions before loading it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import tempfile
+from datetime import datetime, timezone
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from adcheck import __version__
+from adcheck.errors import ModelFileError
+from adcheck.features import FeatureSpec, Vocabulary
+from adcheck.model import AdModel, LinearHead
+
+MODEL_FILE = "model.joblib"
+METADATA_FILE = "metadata.json"
+CARD_FILE = "MODEL_CARD.md"
+MODEL_FORMAT = "adcheck-model"
+MODEL_FORMAT_VERSION = 1
+METADATA_SCHEMA_VERSION = 1
+DEFAULT_MODEL_PACKAGE_DIR = "default_model"
+
+
+def default_model_dir() -> Path:
+    """The shipped default model, installed with the package."""
+    return Path(str(resources.files("adcheck") / DEFAULT_MODEL_PACKAGE_DIR))
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    parts = []
+    for piece in text.split(".")[:3]:
+        digits = "".join(ch for ch in piece if ch.isdigit())
+        parts.append(int(digits) if digits else 0)
+    return tuple(parts)
+
+
+def _model_payload(model: AdModel) -> dict:
+    codes = list(model.category_heads)
+    n = model.vocabulary.n_features
+    return {
+        "format": MODEL_FORMAT,
+        "format_version": MODEL_FORMAT_VERSION,
+        "feature_spec": model.spec.__dict__.copy(),
+        "vocabulary_hashes": model.vocabulary.hashes,
+        "vocabulary_families": model.vocabulary.families,
+        "idf": model.vocabulary.idf,
+        "risk_coef": model.risk_head.coef,
+        "risk_intercept": model.risk_head.intercept,
+        "category_codes": codes,
+        "category_coef": np.stack([model.category_heads[c].coef for c in codes]) if codes else np.zeros((0, n)),
+        "category_intercepts": [model.category_heads[c].intercept for c in codes],
+        "band_thresholds": dict(model.band_thresholds),
+        "category_thresholds": dict(model.category_thresholds),
+    }
+
+
+def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
+    if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
+        raise ModelFileError("the model file is not an adcheck model; retrain it with `adcheck train`")
+    spec = FeatureSpec(**payload["feature_spec"])
+    vocabulary = Vocabulary(payload["vocabulary_hashes"], payload["vocabulary_families"], payload["idf"], spec)
+    heads = {
+        code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))
+        for i, code in enumerate(payload["category_codes"])
+    }
+    return AdModel(
+        vocabulary=vocabulary,
+        risk_head=LinearHead(np.asarray(payload["risk_coef"], dtype=np.float64), float(payload["risk_intercept"])),
+        category_heads=heads,
+        band_thresholds=dict(payload["band_thresholds"]),
+        category_thresholds=dict(payload["category_thresholds"]),
+        metadata=metadata,
+    )
+
+
+def installed_versions() -> dict:
+    import sklearn
+
+    return {
+        "adcheck": __version__,
+        "scikit_learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool = False) -> AdModel:
+    """Write a model folder (joblib file, metadata.json, MODEL_CARD.md) atomically.
+
+    The folder appears complete or not at all. Returns the model with its final metadata.
+    """
+    import joblib
+
+    from adcheck.card import render_model_card
+
+    out_dir = Path(out_dir)
+    if out_dir.exists() and any(out_dir.iterdir()) and not overwrite:
+        raise ModelFileError(f"{out_dir} exists and is not empty; choose another --out or pass --overwrite")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    try:
+        model_path = staging / MODEL_FILE
+        joblib.dump(_model_payload(model), model_path, compress=("zlib", 6))
+        digest = _sha256(model_path)
+        versions = installed_versions()
+        numpy_major = _version_tuple(np.__version__)[0]
+        meta = {
+            "schema_version": METADATA_SCHEMA_VERSION,
+            "format": MODEL_FORMAT,
+            "format_version": MODEL_FORMAT_VERSION,
+            "model_id": f"{metadata.get('name', 'adcheck-model')}-{digest[:12]}",
+            "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+            "versions": versions,
+            "compatible": {
+                "numpy": f">={numpy_major}.0,<{numpy_major + 1}.0",
+                "scikit_learn": f">={'.'.join(versions['scikit_learn'].split('.')[:2])},<2",
+                "scikit_learn_note": "the model file holds NumPy arrays only; scikit-learn is needed to retrain, not to score",
+            },
+            "artifact": {"file": MODEL_FILE, "sha256": digest, "bytes": model_path.stat().st_size},
+            "feature_count": model.vocabulary.n_features,
+            "thresholds": {"bands": model.band_thresholds, "categories": model.category_thresholds},
+            **metadata,
+        }
+        (staging / METADATA_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+        (staging / CARD_FILE).write_text(render_model_card(meta), encoding="utf-8")
+        if out_dir.exists():
+            backup = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+            os.replace(out_dir, backup)
+            os.replace(staging, out_dir)
+            shutil.rmtree(backup, ignore_errors=True)
+        else:
+            os.replace(staging, out_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    model.metadata = meta
+    return model
+
+
+def read_metadata(model_dir: Path) -> dict:
+    """Read and check a model folder's metadata (no unpickling)."""
+    model_dir = Path(model_dir)
+    if not model_dir.is_dir():
+        raise ModelFileError(f"{model_dir}: no such model folder; pass a folder written by `adcheck train`")
+    meta_path = model_dir / METADATA_FILE
+    if not meta_path.is_file():
+        raise ModelFileError(f"{model_dir}: missing {METADATA_FILE}; the folder is incomplete: restore it or retrain")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise ModelFileError(f"{meta_path}: unreadable metadata ({exc}); restore the folder or retrain") from None
+    if not isinstance(meta, dict) or meta.get("format") != MODEL_FORMAT:
+        raise ModelFileError(f"{model_dir}: not an adcheck model folder (metadata format is {meta.get('format') if isinstance(meta, dict) else None!r})")
+    return meta
+
+
+def verify_model_dir(model_dir: Path) -> dict:
+    """Check metadata, file hash and versions; return the metadata. Never unpickles."""
+    model_dir = Path(model_dir)
+    meta = read_metadata(model_dir)
+    if int(meta.get("format_version", 0)) > MODEL_FORMAT_VERSION:
+        raise ModelFileError(
+            f"{model_dir}: model format {meta.get('format_version')} is newer than this adcheck "
+            f"({__version__}) reads; upgrade adcheck"
+        )
+    artifact = meta.get("artifact") or {}
+    model_path = model_dir / str(artifact.get("file", MODEL_FILE))
+    if not model_path.is_file():
+        raise ModelFileError(f"{model_dir}: missing {model_path.name}; restore the model folder or retrain")
+    digest = _sha256(model_path)
+    if digest != artifact.get("sha256"):
+        raise ModelFileError(
+            f"{model_path}: sha256 {digest[:12]}... does not match metadata.json ({str(artifact.get('sha256'))[:12]}...): "
+            "the file was altered or replaced; restore the original folder or retrain"
+        )
+    wanted = str((meta.get("compatible") or {}).get("numpy", ""))
+    if wanted.startswith(">="):
+        low_text, _, high_text = wanted[2:].partition(",<")
+        installed = _version_tuple(np.__version__)
+        if installed < _version_tuple(low_text) or (high_text and installed >= _version_tuple(high_text)):
+            raise ModelFileError(
+                f"{model_dir}: the model needs numpy {wanted} but {np.__version__} is installed; "
+                f"install numpy{wanted} or retrain the model with this installation"
+            )
+    return meta
+
+
+def load_model(model_dir: Path | str | None = None) -> AdModel:
+    """Load a model folder (default: the shipped model) after verifying it."""
+    import joblib
+
+    path = default_model_dir() if model_dir is None else Path(model_dir)
+    meta = verify_model_dir(path)
+    try:
+        payload = joblib.load(path / str(meta["artifact"]["file"]))
+    except Exception as exc:  # a verified file should load; anything else is a broken installation
+        raise ModelFileError(f"{path}: the model file could not be read ({exc}); reinstall adcheck or retrain") from None
+    return _model_from_payload(payload, meta)

@@ -1,0 +1,293 @@
+"""Command line: a thin Typer shell over the adcheck Python API.
+
+Exit codes: 0 success; 1 error (bad input, bad model file, ...); 2 usage error;
+3 `--fail-on` gate: at least one text reached the named band.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from adcheck import __version__
+from adcheck.errors import AdcheckError
+
+EXIT_GATE = 3
+MAX_TEXT_CHARS = 1_000_000
+
+app = typer.Typer(
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    add_completion=False,
+    help="Find exaggerated or misleading claims in advertising copy (Korean and English).",
+)
+models_app = typer.Typer(no_args_is_help=True, help="Inspect model folders.")
+app.add_typer(models_app, name="models")
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+
+
+class GateBand(str, Enum):
+    high = "high"
+    medium = "medium"
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    json = "json"
+
+
+ModelOption = Annotated[
+    Optional[Path],
+    typer.Option("--model", "-m", help="Model folder (default: the shipped model).", file_okay=False),
+]
+TextColOption = Annotated[str, typer.Option("--text-col", help="Column holding the text.")]
+
+
+def _err(message: str) -> None:
+    typer.echo(message, err=True)
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    _err(f"Error: {message}")
+    return typer.Exit(code)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"adcheck {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version_callback, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """adcheck scores ad copy for misleading claims and explains each score."""
+
+
+def _load(model_dir: Optional[Path]):
+    from adcheck.artifacts import load_model
+
+    return load_model(model_dir)
+
+
+def _gather_texts(texts: list[str], input_file: Optional[Path], text_col: str, id_col: Optional[str]):
+    """Texts and ids from arguments, a file or stdin; returns (texts, ids, skipped)."""
+    if texts and input_file:
+        raise AdcheckError("give texts as arguments or --input FILE, not both")
+    if input_file:
+        from adcheck.readers import read_table, require_column, text_column
+
+        frame = read_table(input_file)
+        values = text_column(frame, text_col)
+        if id_col:
+            require_column(frame, id_col, "--id-col")
+            ids = [str(v) for v in frame[id_col].tolist()]
+        else:
+            ids = [str(i + 1) for i in range(len(values))]
+        return values, ids
+    if texts:
+        return list(texts), [str(i + 1) for i in range(len(texts))]
+    if sys.stdin is None or sys.stdin.isatty():
+        raise AdcheckError("no text to score: pass texts as arguments, --input FILE, or pipe text on stdin")
+    raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
+    from adcheck.readers import decode_bytes
+
+    decoded, _ = decode_bytes(raw, "stdin")
+    lines = [line for line in decoded.splitlines() if line.strip()]
+    if not lines:
+        raise AdcheckError("stdin held no text: pipe one text per line")
+    return lines, [str(i + 1) for i in range(len(lines))]
+
+
+@app.command()
+def score(
+    texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to score (or use --input / stdin).", show_default=False)] = None,
+    input_file: Annotated[
+        Optional[Path], typer.Option("--input", "-i", help="CSV, TSV, JSONL, JSON, Parquet or plain-text file.", dir_okay=False)
+    ] = None,
+    text_col: TextColOption = "text",
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Column holding a row id (else the row number).")] = None,
+    model_dir: ModelOption = None,
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format on stdout.")] = OutputFormat.table,
+    threshold: Annotated[
+        Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Flag texts at or above this risk (default: the model's medium band).")
+    ] = None,
+    explain: Annotated[int, typer.Option("--explain", min=0, max=50, help="Evidence phrases per text.")] = 5,
+    fail_on: Annotated[
+        Optional[GateBand], typer.Option("--fail-on", help=f"Exit {EXIT_GATE} if any text reaches this band (for CI gates).")
+    ] = None,
+) -> None:
+    """Score ad texts: risk, band, categories and the phrases behind the score.
+
+    Example: adcheck score "오늘만 90% 할인! 100% 효과 보장" "Free shipping over $35"
+    """
+    try:
+        model = _load(model_dir)
+        items, ids = _gather_texts(texts or [], input_file, text_col, id_col)
+        problems = []
+        for i, text in enumerate(items):
+            if not text.strip():
+                problems.append(f"item {ids[i]}: empty or whitespace-only text")
+            elif len(text) > MAX_TEXT_CHARS:
+                problems.append(f"item {ids[i]}: {len(text):,} characters, over the {MAX_TEXT_CHARS:,} limit; split it")
+        if problems and not input_file:
+            raise AdcheckError(problems[0] + "; give a non-empty ad text")
+        keep = [i for i, t in enumerate(items) if t.strip() and len(t) <= MAX_TEXT_CHARS]
+        for problem in problems:
+            _err(f"Warning: skipped {problem}")
+        if not keep:
+            raise AdcheckError("no scorable text: every item was empty or too long")
+        results = model.score([items[i] for i in keep], explain=explain, threshold=threshold)
+        kept_ids = [ids[i] for i in keep]
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    from adcheck import writers
+
+    if output_format is OutputFormat.table:
+        bands = model.band_thresholds
+        _err(f"model {model.model_id}: high >= {bands['high']:.3f}, medium >= {bands['medium']:.3f}, flag >= {results[0].threshold:.3f}")
+        writers.write_table(results, kept_ids)
+    elif output_format is OutputFormat.json:
+        writers.write_json(results, kept_ids, model.model_id, sys.stdout)
+    elif output_format is OutputFormat.jsonl:
+        writers.write_jsonl(results, kept_ids, sys.stdout)
+    else:
+        writers.write_csv(results, kept_ids, sys.stdout)
+    if fail_on is not None:
+        order = {"high": 2, "medium": 1, "low": 0}
+        reached = [r for r in results if order[r.band] >= order[fail_on.value]]
+        if reached:
+            _err(f"{len(reached)} text(s) reached the {fail_on.value} band (exit {EXIT_GATE})")
+            raise typer.Exit(EXIT_GATE)
+
+
+@app.command()
+def train(
+    data: Annotated[Optional[list[Path]], typer.Option("--data", "-d", help="Labeled CSV/JSONL/Parquet file (repeatable).", dir_okay=False)] = None,
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Model folder to write.", file_okay=False)] = None,
+    config: Annotated[Optional[Path], typer.Option("--config", help="TOML training config (e.g. training/default.toml).", dir_okay=False)] = None,
+    text_col: TextColOption = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="Column holding the label.")] = "label",
+    positive: Annotated[Optional[list[str]], typer.Option("--positive", help="Label value(s) of the misleading / positive class.")] = None,
+    negative: Annotated[Optional[list[str]], typer.Option("--negative", help="Label value(s) of the negative class (else: the one other value).")] = None,
+    group_col: Annotated[Optional[str], typer.Option("--group-col", help="Column grouping near-duplicates; groups never split across folds.")] = None,
+    categories_col: Annotated[str, typer.Option("--categories-col", help="Column of ';'-separated category codes, used when present.")] = "categories",
+    lang_col: Annotated[str, typer.Option("--lang-col", help="Column with the language, used when present (else detected).")] = "lang",
+    name: Annotated[Optional[str], typer.Option("--name", help="Model name (prefix of the model id).")] = None,
+    seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed for folds and solver.")] = None,
+    folds: Annotated[Optional[int], typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = None,
+    c_values: Annotated[Optional[list[float]], typer.Option("--c", help="Regularisation values to try (repeatable).")] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Train a model on labeled data, choosing hyperparameters by grouped cross-validation.
+
+    Example: adcheck train --data labeled.csv --positive misleading --group-col group --out models/mine
+    """
+    from adcheck.training_config import resolve_training_options, run_training
+
+    try:
+        options = resolve_training_options(
+            config=config, data=data, out=out, text_col=text_col, label_col=label_col, positive=positive,
+            negative=negative, group_col=group_col, categories_col=categories_col, lang_col=lang_col,
+            name=name, seed=seed, folds=folds, c_values=c_values,
+        )
+        model = run_training(options, overwrite=overwrite, progress=None if quiet else _err)
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    report = model.metadata["cv"]["report"]["overall"]
+    _err(
+        f"wrote {options.out} ({model.model_id}): grouped-CV ROC-AUC {report['roc_auc']}, PR-AUC {report['pr_auc']}, "
+        f"F1 {report['f1']} at the medium band"
+    )
+
+
+@app.command()
+def evaluate(
+    data: Annotated[list[Path], typer.Option("--data", "-d", help="Labeled file(s) to evaluate on.", dir_okay=False)],
+    model_dir: ModelOption = None,
+    text_col: TextColOption = "text",
+    label_col: Annotated[str, typer.Option("--label-col", help="Column holding the label.")] = "label",
+    positive: Annotated[Optional[list[str]], typer.Option("--positive", help="Label value(s) of the positive class.")] = None,
+    negative: Annotated[Optional[list[str]], typer.Option("--negative", help="Label value(s) of the negative class.")] = None,
+    categories_col: Annotated[str, typer.Option("--categories-col", help="Column of category codes, used when present.")] = "categories",
+    lang_col: Annotated[str, typer.Option("--lang-col", help="Column with the language (else detected).")] = "lang",
+    threshold: Annotated[Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Decision threshold (default: medium band).")] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json on stdout.")] = ReportFormat.table,
+) -> None:
+    """Measure a model on labeled data: precision, recall, F1, ROC-AUC, PR-AUC per language and category.
+
+    Example: adcheck evaluate --data held_out.csv --model models/mine
+    """
+    from adcheck.evaluation import evaluate_model, format_report
+    from adcheck.readers import load_labeled
+
+    try:
+        model = _load(model_dir)
+        labeled = load_labeled(
+            list(data), text_col=text_col, label_col=label_col, positive=positive, negative=negative,
+            categories_col=categories_col, lang_col=lang_col,
+        )
+        report = evaluate_model(model, labeled, threshold)
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        typer.echo(format_report(report))
+
+
+@models_app.command("show")
+def models_show(
+    model_dir: Annotated[Optional[Path], typer.Argument(help="Model folder (default: the shipped model).", file_okay=False)] = None,
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
+) -> None:
+    """Print a model's metadata after verifying its files.
+
+    Example: adcheck models show models/mine
+    """
+    from adcheck.artifacts import default_model_dir, verify_model_dir
+
+    try:
+        meta = verify_model_dir(model_dir or default_model_dir())
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps(meta, ensure_ascii=False, indent=2))
+        return
+    counts = meta.get("training_data", {}).get("counts", {})
+    overall = meta.get("cv", {}).get("report", {}).get("overall", {})
+    rows = [
+        ("model id", meta.get("model_id")),
+        ("created", meta.get("created_at")),
+        ("adcheck / scikit-learn / numpy / python", " / ".join(str(v) for v in meta.get("versions", {}).values())),
+        ("file", f"{meta['artifact']['file']} ({meta['artifact']['bytes']:,} bytes, sha256 {meta['artifact']['sha256']})"),
+        ("features", meta.get("feature_count")),
+        ("hyperparameters", json.dumps(meta.get("hyperparameters", {}).get("feature_spec", {})) + f" C={meta.get('hyperparameters', {}).get('C')}"),
+        ("training rows", f"{counts.get('rows')} ({counts.get('positive')} positive, {counts.get('negative')} negative)"),
+        ("languages", json.dumps(counts.get("languages", {}), ensure_ascii=False)),
+        ("band thresholds", json.dumps(meta.get("thresholds", {}).get("bands", {}))),
+        ("grouped CV", f"ROC-AUC {overall.get('roc_auc')}, PR-AUC {overall.get('pr_auc')}, F1 {overall.get('f1')}"),
+        ("parent", meta.get("parent") or "-"),
+    ]
+    for key, value in rows:
+        typer.echo(f"{key:<40} {value}")
+
+
+def run() -> None:
+    """Console-script entry point."""
+    app()

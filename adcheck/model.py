@@ -1,0 +1,166 @@
+"""Scoring: the fitted model (plain NumPy arrays) and its batch scoring with explanations."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from adcheck.explain import char_contributions, phrases
+from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
+from adcheck.results import BAND_MEDIUM, CategoryScore, ScoreResult, band_for
+from adcheck.taxonomy import get_category
+
+DEFAULT_EXPLAIN = 5
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    out = np.empty_like(z)
+    positive = z >= 0
+    out[positive] = 1.0 / (1.0 + np.exp(-z[positive]))
+    ez = np.exp(z[~positive])
+    out[~positive] = ez / (1.0 + ez)
+    return out
+
+
+@dataclass
+class LinearHead:
+    """A logistic-regression head over the shared features: weights and intercept."""
+
+    coef: np.ndarray  # float64, n_features
+    intercept: float
+
+    def decision(self, matrix) -> np.ndarray:
+        return np.asarray(matrix @ self.coef, dtype=np.float64) + self.intercept
+
+
+@dataclass
+class AdModel:
+    """A fitted adcheck model: features, the risk head, category heads and thresholds."""
+
+    vocabulary: Vocabulary
+    risk_head: LinearHead
+    category_heads: dict[str, LinearHead]
+    band_thresholds: dict[str, float]
+    category_thresholds: dict[str, float]
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def spec(self) -> FeatureSpec:
+        return self.vocabulary.spec
+
+    @property
+    def model_id(self) -> str:
+        return str(self.metadata.get("model_id", "unsaved"))
+
+    @property
+    def flag_threshold(self) -> float:
+        return self.band_thresholds[BAND_MEDIUM]
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Risk probability of each text (the misleading class)."""
+        occurrences = extract_occurrences(list(texts), self.spec)
+        matrix = self.vocabulary.transform(occurrences)
+        return _sigmoid(self.risk_head.decision(matrix))
+
+    def category_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        occurrences = extract_occurrences(list(texts), self.spec)
+        matrix = self.vocabulary.transform(occurrences)
+        return {code: _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
+
+    def score(
+        self,
+        texts: Iterable[str],
+        *,
+        explain: int = DEFAULT_EXPLAIN,
+        threshold: float | None = None,
+        batch_size: int = 2048,
+    ) -> list[ScoreResult]:
+        """Score texts; returns one `ScoreResult` per text, in order."""
+        items = [t if isinstance(t, str) else str(t) for t in texts]
+        results: list[ScoreResult] = []
+        for begin in range(0, len(items), batch_size):
+            results.extend(self._score_batch(items[begin : begin + batch_size], explain, threshold))
+        return results
+
+    def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:
+        flag_at = self.flag_threshold if threshold is None else float(threshold)
+        occurrences = extract_occurrences(texts, self.spec)
+        columns = self.vocabulary.columns(occurrences)
+        matrix, block_norms = self.vocabulary.transform_with_norms(occurrences, columns)
+        risk = _sigmoid(self.risk_head.decision(matrix))
+        category_probs = {code: _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
+        char_values = offsets = None
+        if explain > 0 and len(texts):
+            char_values, offsets = self._char_contributions(texts, occurrences, columns, block_norms)
+        results = []
+        for i, text in enumerate(texts):
+            value = float(risk[i])
+            flagged_categories = []
+            for code, probs in category_probs.items():
+                cutoff = self.category_thresholds.get(code, 0.5)
+                if probs[i] >= cutoff:
+                    category = get_category(code)
+                    flagged_categories.append(
+                        CategoryScore(code, category.name_en, category.name_ko, round(float(probs[i]), 6), cutoff)
+                    )
+            flagged_categories.sort(key=lambda c: -c.probability)
+            evidence = []
+            if char_values is not None:
+                evidence = phrases(text, char_values[offsets[i] : offsets[i + 1]], explain)
+            results.append(
+                ScoreResult(
+                    text=text,
+                    risk=round(value, 6),
+                    band=band_for(value, self.band_thresholds),
+                    flagged=value >= flag_at,
+                    threshold=flag_at,
+                    band_thresholds=dict(self.band_thresholds),
+                    categories=flagged_categories,
+                    evidence=evidence,
+                    model_id=self.model_id,
+                )
+            )
+        return results
+
+    def _char_contributions(self, texts, occurrences, columns, block_norms):
+        """Contribution of each occurrence = its feature's value x weight, shared by its repeats."""
+        known = columns >= 0
+        doc = occurrences.doc[known]
+        col = columns[known]
+        # how many times each (doc, column) occurs, to share the feature's contribution
+        key = doc * self.vocabulary.n_features + col
+        _, inverse, counts = np.unique(key, return_inverse=True, return_counts=True)
+        vocabulary = self.vocabulary
+        families = vocabulary.families[col].astype(np.int64)
+        count = counts[inverse].astype(np.float64)
+        values = (1.0 + np.log(count)) * vocabulary.idf[col] / block_norms[doc * 2 + families]
+        weight = values * self.risk_head.coef[col] / count
+        lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
+        return char_contributions(doc, occurrences.start[known], occurrences.end[known], weight, lengths)
+
+
+def reference_risk(model: AdModel, text: str) -> float:
+    """The risk of one text computed the plain way (dictionaries and loops); tests hold the
+    batch path equal to it."""
+    import math
+    from collections import Counter
+
+    from adcheck.features import reference_ngrams
+
+    vocabulary = model.vocabulary
+    lookup = getattr(vocabulary, "_reference_lookup", None)
+    if lookup is None:
+        lookup = {h: i for i, h in enumerate(vocabulary.hashes.tolist())}
+        vocabulary._reference_lookup = lookup
+    counts = Counter(lookup[g.hash] for g in reference_ngrams(text, model.spec) if g.hash in lookup)
+    weights = {col: (1.0 + math.log(n)) * float(vocabulary.idf[col]) for col, n in counts.items()}
+    norms = [0.0, 0.0]
+    for col, w in weights.items():
+        norms[int(vocabulary.families[col])] += w * w
+    norms = [math.sqrt(v) or 1.0 for v in norms]
+    z = model.risk_head.intercept + sum(
+        w / norms[int(vocabulary.families[col])] * float(model.risk_head.coef[col]) for col, w in weights.items()
+    )
+    return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))

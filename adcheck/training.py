@@ -1,0 +1,171 @@
+"""Training: grouped cross-validated choice of hyperparameters, thresholds and the final fit."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from adcheck.errors import TrainingError
+from adcheck.evaluation import evaluate_predictions, threshold_for_f1, threshold_for_precision
+from adcheck.features import FeatureSpec, Occurrences, Vocabulary, extract_occurrences
+from adcheck.model import AdModel, LinearHead
+from adcheck.readers import LabeledData
+from adcheck.results import BAND_HIGH, BAND_MEDIUM
+from adcheck.taxonomy import CATEGORY_CODES
+
+MIN_CATEGORY_EXAMPLES = 10
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that decides a trained model besides the data."""
+
+    name: str = "adcheck-model"
+    c_values: tuple[float, ...] = (1.0, 4.0, 16.0, 64.0)
+    feature_specs: tuple[FeatureSpec, ...] = (FeatureSpec(),)
+    n_folds: int = 5
+    seed: int = 13
+    high_precision: float = 0.90
+    medium_precision: float = 0.80
+    selection_metric: str = "pr_auc"
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["feature_specs"] = [asdict(s) for s in self.feature_specs]
+        return data
+
+
+@dataclass
+class TrainingResult:
+    model: AdModel
+    cv_candidates: list[dict]
+    cv_report: dict
+    chosen: dict
+    seconds: float
+    out_of_fold: dict = field(default_factory=dict)
+
+
+def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int) -> LinearHead:
+    from sklearn.linear_model import LogisticRegression
+
+    clf = LogisticRegression(C=c_value, solver="liblinear", random_state=seed, max_iter=2000)
+    clf.fit(matrix, y.astype(int))
+    return LinearHead(coef=clf.coef_[0].astype(np.float64).copy(), intercept=float(clf.intercept_[0]))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
+
+
+def grouped_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified folds that never split a group (near-duplicate variants stay together)."""
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    n_groups = len(set(groups.tolist()))
+    if n_groups < n_folds:
+        raise TrainingError(f"only {n_groups} groups; grouped cross-validation needs at least {n_folds}")
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    return list(splitter.split(np.zeros(len(labels)), labels.astype(int), groups))
+
+
+def _category_targets(data: LabeledData) -> dict[str, np.ndarray]:
+    if data.categories is None:
+        return {}
+    targets = {}
+    for code in CATEGORY_CODES:
+        has = np.asarray([code in cats for cats in data.categories])
+        if has.sum() >= MIN_CATEGORY_EXAMPLES:
+            targets[code] = has
+    return targets
+
+
+def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Callable[[str], None] | None = None) -> TrainingResult:
+    """Train a model on labeled data; choose hyperparameters by grouped cross-validation."""
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    y = data.labels.astype(bool)
+    if y.all() or not y.any():
+        raise TrainingError("the training data has one class only; it needs misleading and acceptable examples")
+    if int(min(y.sum(), (~y).sum())) < config.n_folds:
+        raise TrainingError(f"each class needs at least {config.n_folds} examples for {config.n_folds}-fold cross-validation")
+    for spec in config.feature_specs:
+        spec.validate()
+    folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
+    category_targets = _category_targets(data)
+
+    candidates: list[dict] = []
+    best: tuple[float, int, float] | None = None
+    best_oof: np.ndarray | None = None
+    occurrences_by_spec: dict[int, Occurrences] = {}
+    for spec_index, spec in enumerate(config.feature_specs):
+        occurrences = extract_occurrences(data.texts, spec)
+        occurrences_by_spec[spec_index] = occurrences
+        oof = {c: np.zeros(len(y)) for c in config.c_values}
+        for fold, (train_rows, test_rows) in enumerate(folds):
+            vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
+            matrix = vocabulary.transform(occurrences)
+            for c_value in config.c_values:
+                head = _fit_head(matrix[train_rows], y[train_rows], c_value, config.seed)
+                oof[c_value][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+            say(f"features {spec_index + 1}/{len(config.feature_specs)}: fold {fold + 1}/{len(folds)} done")
+        for c_value in config.c_values:
+            metrics = evaluate_predictions(y, oof[c_value], 0.5, data.languages)["overall"]
+            value = metrics[config.selection_metric] or 0.0
+            candidates.append({"feature_spec": asdict(spec), "C": c_value, "roc_auc": metrics["roc_auc"], "pr_auc": metrics["pr_auc"]})
+            if best is None or value > best[0] + 1e-12:
+                best = (value, spec_index, c_value)
+                best_oof = oof[c_value]
+    assert best is not None and best_oof is not None
+    _, spec_index, c_value = best
+    spec = config.feature_specs[spec_index]
+    occurrences = occurrences_by_spec[spec_index]
+    say(f"chosen: features {spec_index + 1}, C={c_value}")
+
+    # category heads: out-of-fold probabilities for thresholds and metrics
+    category_oof = {code: np.zeros(len(y)) for code in category_targets}
+    if category_targets:
+        for train_rows, test_rows in folds:
+            vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
+            matrix = vocabulary.transform(occurrences)
+            for code, target in category_targets.items():
+                if target[train_rows].all() or not target[train_rows].any():
+                    continue
+                head = _fit_head(matrix[train_rows], target[train_rows], c_value, config.seed)
+                category_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+        say("category heads cross-validated")
+
+    high = threshold_for_precision(y, best_oof, config.high_precision)
+    medium = min(threshold_for_precision(y, best_oof, config.medium_precision), high)
+    band_thresholds = {BAND_HIGH: round(high, 6), BAND_MEDIUM: round(medium, 6)}
+    category_thresholds = {code: round(threshold_for_f1(target, category_oof[code]), 6) for code, target in category_targets.items()}
+    cv_report = evaluate_predictions(
+        y, best_oof, medium, data.languages, data.categories, category_oof or None, category_thresholds
+    )
+    cv_report["bands"] = {
+        BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
+        BAND_MEDIUM: _band_summary(y, best_oof, medium, config.medium_precision),
+    }
+
+    vocabulary = Vocabulary.fit(occurrences, spec)
+    matrix = vocabulary.transform(occurrences)
+    risk_head = _fit_head(matrix, y, c_value, config.seed)
+    category_heads = {code: _fit_head(matrix, target, c_value, config.seed) for code, target in category_targets.items()}
+    model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
+    seconds = time.perf_counter() - started
+    chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric}
+    return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
+
+
+def _band_summary(y: np.ndarray, oof: np.ndarray, threshold: float, target: float) -> dict:
+    at_or_above = oof >= threshold
+    tp = int((at_or_above & y).sum())
+    return {
+        "threshold": round(float(threshold), 6),
+        "precision_target": target,
+        "precision": round(tp / max(int(at_or_above.sum()), 1), 4),
+        "recall": round(tp / max(int(y.sum()), 1), 4),
+        "share_of_texts": round(float(at_or_above.mean()), 4),
+    }

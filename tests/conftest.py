@@ -1,0 +1,58 @@
+"""Shared fixtures: a small sample of the corpus and a tiny model trained once per session."""
+
+from __future__ import annotations
+
+import glob
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+CORPUS_GLOB = str(ROOT / "training" / "data" / "corpus" / "**" / "*.jsonl")
+
+
+def corpus_rows() -> list[dict]:
+    rows = []
+    for path in sorted(glob.glob(CORPUS_GLOB, recursive=True)):
+        with open(path, encoding="utf-8") as handle:
+            rows.extend(json.loads(line) for line in handle if line.strip())
+    return rows
+
+
+@pytest.fixture(scope="session")
+def sample_rows() -> list[dict]:
+    """About 600 corpus rows, whole groups, both labels and languages."""
+    rows = corpus_rows()
+    groups = sorted({r["group"] for r in rows})
+    chosen = set(random.Random(7).sample(groups, min(len(groups), 420)))
+    return [r for r in rows if r["group"] in chosen]
+
+
+@pytest.fixture(scope="session")
+def sample_file(tmp_path_factory, sample_rows) -> Path:
+    path = tmp_path_factory.mktemp("data") / "sample.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample_rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, sample_file) -> Path:
+    from adcheck.training import TrainConfig
+    from adcheck.training_config import TrainingOptions, run_training
+
+    out = tmp_path_factory.mktemp("models") / "tiny"
+    options = TrainingOptions(
+        data=[sample_file], out=out, group_col="group", negative=["acceptable"],
+        config=TrainConfig(name="tiny", c_values=(4.0, 16.0), n_folds=3, seed=5),
+    )
+    run_training(options)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tiny_model_dir):
+    from adcheck import load_model
+
+    return load_model(tiny_model_dir)

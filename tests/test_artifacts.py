@@ -1,0 +1,105 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from adcheck import load_model
+from adcheck.artifacts import save_model, verify_model_dir
+from adcheck.errors import ModelFileError
+
+
+@pytest.fixture
+def model_copy(tmp_path, tiny_model_dir):
+    target = tmp_path / "copy"
+    shutil.copytree(tiny_model_dir, target)
+    return target
+
+
+def test_save_load_round_trip_gives_identical_probabilities(tiny_model, tmp_path, sample_rows):
+    texts = [r["text"] for r in sample_rows[:100]]
+    saved = save_model(tiny_model, tmp_path / "again", dict(tiny_model.metadata))
+    reloaded = load_model(tmp_path / "again")
+    assert np.array_equal(tiny_model.predict_proba(texts), reloaded.predict_proba(texts))
+    assert saved.model_id == reloaded.model_id
+
+
+def test_metadata_records_versions_hashes_and_counts(tiny_model_dir):
+    meta = json.loads((tiny_model_dir / "metadata.json").read_text(encoding="utf-8"))
+    for key in ("adcheck", "scikit_learn", "numpy", "python"):
+        assert meta["versions"][key]
+    assert len(meta["artifact"]["sha256"]) == 64
+    assert len(meta["training_data"]["sha256"]) == 64
+    assert meta["training_data"]["counts"]["rows"] > 0
+    assert meta["thresholds"]["bands"]["high"] >= meta["thresholds"]["bands"]["medium"]
+    assert meta["cv"]["report"]["overall"]["roc_auc"] > 0.5
+    card = (tiny_model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert meta["model_id"] in card and "not legal advice" in card.lower()
+
+
+def test_tampered_model_file_is_refused_before_unpickling(model_copy):
+    path = model_copy / "model.joblib"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+    with pytest.raises(ModelFileError, match="altered or replaced"):
+        load_model(model_copy)
+
+
+def test_foreign_pickle_is_never_loaded(model_copy, tmp_path):
+    marker = tmp_path / "pwned"
+    import pickle
+
+    class Evil:
+        def __reduce__(self):
+            return (open, (str(marker), "w"))
+
+    (model_copy / "model.joblib").write_bytes(pickle.dumps(Evil()))
+    with pytest.raises(ModelFileError):
+        load_model(model_copy)
+    assert not marker.exists()
+
+
+def test_missing_files(model_copy):
+    (model_copy / "model.joblib").unlink()
+    with pytest.raises(ModelFileError, match="missing model.joblib"):
+        load_model(model_copy)
+    (model_copy / "metadata.json").unlink()
+    with pytest.raises(ModelFileError, match="missing metadata.json"):
+        load_model(model_copy)
+    with pytest.raises(ModelFileError, match="no such model folder"):
+        load_model(model_copy / "nope")
+
+
+def test_newer_format_and_incompatible_numpy_are_clear_errors(model_copy):
+    meta_path = model_copy / "metadata.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["format_version"] = 99
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="upgrade adcheck"):
+        verify_model_dir(model_copy)
+    meta["format_version"] = 1
+    meta["compatible"]["numpy"] = ">=99.0,<100.0"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    with pytest.raises(ModelFileError, match="needs numpy"):
+        verify_model_dir(model_copy)
+
+
+def test_save_refuses_to_overwrite_and_leaves_nothing_half_written(tiny_model, tmp_path, monkeypatch):
+    target = tmp_path / "m"
+    save_model(tiny_model, target, dict(tiny_model.metadata))
+    with pytest.raises(ModelFileError, match="--overwrite"):
+        save_model(tiny_model, target, dict(tiny_model.metadata))
+
+    import adcheck.card
+
+    def broken(meta):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(adcheck.card, "render_model_card", broken)
+    with pytest.raises(KeyboardInterrupt):
+        save_model(tiny_model, tmp_path / "interrupted", dict(tiny_model.metadata))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m"]
+    with pytest.raises(KeyboardInterrupt):
+        save_model(tiny_model, target, dict(tiny_model.metadata), overwrite=True)
+    load_model(target)  # the previous model is untouched

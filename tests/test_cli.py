@@ -1,0 +1,134 @@
+import json
+import shutil
+
+import pytest
+from typer.testing import CliRunner
+
+from adcheck import __version__
+from adcheck.cli import EXIT_GATE, app
+
+runner = CliRunner(env={"COLUMNS": "160", "NO_COLOR": "1"})
+
+
+def invoke(*args, input=None):
+    return runner.invoke(app, list(map(str, args)), input=input)
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0 and result.stdout.strip() == f"adcheck {__version__}"
+
+
+def test_score_json_carries_schema_and_model(tiny_model_dir):
+    result = invoke("score", "오늘만 90% 할인! 100% 효과 보장", "Free returns within 30 days", "--model", tiny_model_dir, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["schema_version"] == 1
+    assert document["model_id"].startswith("tiny-")
+    assert [r["text"] for r in document["results"]] == ["오늘만 90% 할인! 100% 효과 보장", "Free returns within 30 days"]
+    first = document["results"][0]
+    assert {"risk", "band", "flagged", "threshold", "band_thresholds", "categories", "evidence", "model_id"} <= set(first)
+    for evidence in first["evidence"]:
+        assert first["text"][evidence["start"] : evidence["end"]] == evidence["text"]
+    assert result.stderr == ""
+
+
+def test_score_formats_from_file(tmp_path, tiny_model_dir):
+    path = tmp_path / "ads.csv"
+    path.write_text("listing,body\nA1,최 고 의 다이어트 보조제 부작용 없음\nB2,보습 크림 50ml\n", encoding="cp949")
+    result = invoke("score", "--input", path, "--text-col", "body", "--id-col", "listing", "--model", tiny_model_dir, "--format", "jsonl")
+    assert result.exit_code == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [line["id"] for line in lines] == ["A1", "B2"]
+    result = invoke("score", "--input", path, "--text-col", "body", "--model", tiny_model_dir, "--format", "csv")
+    assert result.stdout.splitlines()[0].startswith("id,risk,band,flagged")
+    assert len(result.stdout.splitlines()) == 3
+    result = invoke("score", "--input", path, "--text-col", "body", "--model", tiny_model_dir)
+    assert result.exit_code == 0 and "risk" in result.stdout and "high >=" in result.stderr
+
+
+def test_stdin_one_text_per_line(tiny_model_dir):
+    result = invoke("score", "--model", tiny_model_dir, "--format", "jsonl", input="first ad\n\nsecond ad\n")
+    assert result.exit_code == 0, result.stderr
+    assert len(result.stdout.splitlines()) == 2
+
+
+def test_fail_on_gate(tiny_model_dir):
+    result = invoke("score", "이 크림 하나로 아토피 완치, 부작용 0%, 100% 효과 보장", "--model", tiny_model_dir, "--fail-on", "medium", "--format", "jsonl")
+    assert result.exit_code == EXIT_GATE
+    assert "reached the medium band" in result.stderr
+    assert json.loads(result.stdout)["band"] in ("medium", "high")
+    result = invoke("score", "보습 크림 50ml", "--model", tiny_model_dir, "--fail-on", "high", "--threshold", "0.99", "--format", "jsonl")
+    assert result.exit_code in (0, EXIT_GATE)
+
+
+@pytest.mark.parametrize("text", ["", "   \n\t"])
+def test_empty_text_is_an_error(tiny_model_dir, text):
+    result = invoke("score", text, "--model", tiny_model_dir)
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.startswith("Error: ") and "empty" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_file_with_empty_rows_warns_and_scores_the_rest(tmp_path, tiny_model_dir):
+    path = tmp_path / "ads.jsonl"
+    path.write_text('{"text": "good ad"}\n{"text": "  "}\n{"text": "another"}\n', encoding="utf-8")
+    result = invoke("score", "--input", path, "--model", tiny_model_dir, "--format", "jsonl")
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == 2
+    assert "Warning: skipped item 2" in result.stderr
+
+
+def test_huge_text_is_scored(tiny_model_dir):
+    result = invoke("score", "가" * 500_000 + " best", "--model", tiny_model_dir, "--format", "jsonl", "--explain", "1")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_missing_column_and_bad_model(tmp_path, tiny_model_dir):
+    path = tmp_path / "ads.csv"
+    path.write_text("body\nhello\n", encoding="utf-8")
+    result = invoke("score", "--input", path, "--model", tiny_model_dir)
+    assert result.exit_code == 1 and "no column 'text' (columns: body)" in result.stderr
+    broken = tmp_path / "broken"
+    shutil.copytree(tiny_model_dir, broken)
+    (broken / "model.joblib").write_bytes(b"not a model")
+    result = invoke("score", "hello", "--model", broken)
+    assert result.exit_code == 1 and "altered or replaced" in result.stderr and result.stdout == ""
+
+
+def test_usage_errors_exit_2(tiny_model_dir):
+    assert invoke("score", "x", "--format", "xml").exit_code == 2
+    assert invoke("score", "x", "--threshold", "1.5").exit_code == 2
+    assert invoke("nonsense").exit_code == 2
+
+
+def test_train_evaluate_and_show(tmp_path, sample_file):
+    out = tmp_path / "model"
+    result = invoke("train", "--data", sample_file, "--positive", "misleading", "--negative", "acceptable",
+                    "--group-col", "group", "--out", out, "--folds", "3", "--c", "8", "--name", "cli", "--quiet")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote" in result.stderr and result.stdout == ""
+    assert (out / "model.joblib").exists() and (out / "MODEL_CARD.md").exists()
+    again = invoke("train", "--data", sample_file, "--negative", "acceptable", "--out", out, "--quiet")
+    assert again.exit_code == 1 and "--overwrite" in again.stderr
+
+    result = invoke("evaluate", "--model", out, "--data", sample_file, "--negative", "acceptable")
+    assert result.exit_code == 0, result.stderr
+    assert "lang=ko" in result.stdout and "ROC-AUC" in result.stdout and "category macro-F1" in result.stdout
+    result = invoke("evaluate", "--model", out, "--data", sample_file, "--negative", "acceptable", "--format", "json")
+    report = json.loads(result.stdout)
+    assert report["overall"]["roc_auc"] > 0.8
+
+    result = invoke("models", "show", out)
+    assert result.exit_code == 0 and "cli-" in result.stdout and "sha256" in result.stdout
+    assert json.loads(invoke("models", "show", out, "--format", "json").stdout)["name"] == "cli"
+
+
+def test_train_bad_inputs(tmp_path):
+    one_class = tmp_path / "one.csv"
+    one_class.write_text("text,label\na,misleading\nb,misleading\n", encoding="utf-8")
+    result = invoke("train", "--data", one_class, "--negative", "acceptable", "--out", tmp_path / "m")
+    assert result.exit_code == 1 and "one class" in result.stderr
+    assert not (tmp_path / "m").exists()
+    result = invoke("train", "--data", one_class, "--text-col", "body", "--out", tmp_path / "m")
+    assert result.exit_code == 1 and "no column 'body'" in result.stderr

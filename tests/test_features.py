@@ -1,0 +1,74 @@
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from adcheck.features import (
+    FAMILY_CHAR,
+    FeatureSpec,
+    Vocabulary,
+    _HashIndex,
+    extract_occurrences,
+    reference_ngrams,
+)
+
+SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, min_df=1)
+
+
+def _batch_grams(texts, spec):
+    occ = extract_occurrences(texts, spec)
+    out = []
+    for i in range(len(texts)):
+        m = occ.doc == i
+        out.append(sorted(zip(occ.family[m].tolist(), occ.hash[m].tolist(), occ.start[m].tolist(), occ.end[m].tolist())))
+    return out
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
+def test_batch_occurrences_equal_reference(texts):
+    got = _batch_grams(texts, SPEC)
+    for i, text in enumerate(texts):
+        ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, SPEC))
+        assert got[i] == ref
+
+
+def _char_hashes(text):
+    return {g.hash for g in reference_ngrams(text, FeatureSpec()) if g.family == FAMILY_CHAR}
+
+
+def test_obfuscated_spellings_share_character_ngrams():
+    assert _char_hashes("최고") <= _char_hashes("최 고")
+    assert _char_hashes("free") <= _char_hashes("f.r.e.e")
+    assert _char_hashes("무료") <= _char_hashes("무.료")
+    assert _char_hashes("no1") == _char_hashes("ＮＯ．１")
+
+
+def test_spans_cover_the_ngram_in_the_original_text():
+    text = "Only TODAY: 최 고 deal"
+    grams = reference_ngrams(text, FeatureSpec())
+    assert any(text[g.start : g.end] == "최 고" for g in grams if g.family == FAMILY_CHAR)
+    assert any(text[g.start : g.end] == "TODAY" for g in grams)
+
+
+def test_vocabulary_min_df_and_lookup():
+    texts = ["best price ever", "best price today", "unique words only"]
+    spec = FeatureSpec(min_df=2)
+    occ = extract_occurrences(texts, spec)
+    vocab = Vocabulary.fit(occ, spec)
+    columns = vocab.columns(occ)
+    # words seen in one document only are dropped
+    assert (columns[occ.doc == 2] == -1).all()
+    assert (columns[occ.doc == 0] >= 0).any()
+    matrix = vocab.transform(occ)
+    assert matrix.shape == (3, vocab.n_features)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    assert np.allclose(norms[:2], np.sqrt(2))  # two families, each L2-normalised
+    assert norms[2] == 0
+
+
+def test_hash_index_finds_every_key_and_rejects_others():
+    rng = np.random.default_rng(0)
+    keys = np.unique(rng.integers(0, 2**63, size=5000, dtype=np.uint64))
+    index = _HashIndex(keys)
+    assert (index.lookup(keys) == np.arange(len(keys))).all()
+    assert (index.lookup(keys + np.uint64(1)) == -1).sum() >= len(keys) - 5
