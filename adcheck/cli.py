@@ -28,6 +28,8 @@ app = typer.Typer(
 )
 models_app = typer.Typer(no_args_is_help=True, help="Inspect model folders.")
 app.add_typer(models_app, name="models")
+data_app = typer.Typer(no_args_is_help=True, help="Check labeled data against the corpus schema and taxonomy.")
+app.add_typer(data_app, name="data")
 
 
 class OutputFormat(str, Enum):
@@ -286,6 +288,55 @@ def models_show(
     ]
     for key, value in rows:
         typer.echo(f"{key:<40} {value}")
+
+
+@data_app.command("check")
+def data_check(
+    paths: Annotated[list[Path], typer.Argument(help="Labeled files, or folders searched for .jsonl/.csv/.tsv/.parquet files.")],
+    output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table (findings and statistics) or json.")] = ReportFormat.table,
+    update_card: Annotated[
+        Optional[Path], typer.Option("--update-card", help="Rewrite the statistics block of this data card.", dir_okay=False)
+    ] = None,
+    max_findings: Annotated[int, typer.Option("--max-findings", min=1, help="Findings printed at most.")] = 200,
+) -> None:
+    """Validate labeled files: schema, labels, categories, duplicates, near-duplicates, balance.
+
+    Exits 1 when any error is found. Example: adcheck data check training/data/corpus
+    """
+    from adcheck.datacheck import check_files, update_card as write_card
+
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*") if p.suffix.lower() in (".jsonl", ".csv", ".tsv", ".parquet")))
+        else:
+            files.append(path)
+    if not files:
+        raise _fail("no labeled files found in the given paths")
+    report = check_files(files)
+    if output_format is ReportFormat.json:
+        typer.echo(json.dumps({
+            "files": report.files, "rows": report.rows,
+            "errors": [f.__dict__ for f in report.errors], "warnings": [f.__dict__ for f in report.warnings],
+            "stats": report.stats,
+        }, ensure_ascii=False, indent=2))
+    else:
+        from adcheck.datacheck import render_statistics
+
+        for finding in report.findings[:max_findings]:
+            _err(str(finding))
+        if len(report.findings) > max_findings:
+            _err(f"... and {len(report.findings) - max_findings} more findings")
+        typer.echo(render_statistics(report.stats))
+    _err(f"{report.rows} rows in {len(files)} file(s): {len(report.errors)} error(s), {len(report.warnings)} warning(s)")
+    if report.errors:
+        raise typer.Exit(1)
+    if update_card is not None:
+        try:
+            write_card(update_card, report.stats)
+        except AdcheckError as exc:
+            raise _fail(str(exc), exc.exit_code) from None
+        _err(f"updated the statistics in {update_card}")
 
 
 def run() -> None:

@@ -1,0 +1,78 @@
+import json
+
+from typer.testing import CliRunner
+
+from adcheck.cli import app
+from adcheck.datacheck import STATS_END, STATS_START, check_files, update_card
+
+HEADER = "id,text,label,categories,lang,channel,domain,group,note\n"
+
+
+def _write(tmp_path, body, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(HEADER + body, encoding="utf-8")
+    return path
+
+
+def test_clean_file_has_no_errors(tmp_path):
+    path = _write(tmp_path, (
+        "a1,오늘만 특가 100% 효과 보장,misleading,guarantee;urgency,ko,banner,cosmetics,g1,subtle: x\n"
+        "a2,보습 크림 50ml 건성 피부용,acceptable,,ko,banner,cosmetics,g1,near-miss: y\n"
+        "a3,Free returns within 30 days of delivery,acceptable,,en,landing_page,fashion,g2,plain\n"
+    ))
+    report = check_files([path])
+    assert report.errors == []
+    assert report.stats["rows"] == 3
+    assert report.stats["misleading_per_category"]["guarantee"] == 1
+    assert report.stats["contrastive_groups"] == 1
+    assert report.stats["near_miss_share_of_acceptable"] == 0.5
+
+
+def test_every_problem_is_reported_with_its_row(tmp_path):
+    path = _write(tmp_path, (
+        "a1,Best deal ever,misleading,superlative,en,banner,food,g1,n\n"
+        "a1,Another ad,acceptable,,en,banner,food,g2,n\n"               # duplicate id
+        "a3,,acceptable,,en,banner,food,g3,n\n"                          # empty text
+        "a4,Some text,maybe,,en,banner,food,g4,n\n"                      # unknown label
+        "a5,Other text,misleading,made_up,en,banner,food,g5,n\n"         # unknown category
+        "a6,Plain words,misleading,,en,banner,food,g6,n\n"               # misleading without category
+        "a7,BEST  deal ever!,acceptable,,en,banner,food,g7,n\n"          # same text, other label
+        "a8,one two three four five six seven eight nine,acceptable,,en,banner,food,g8,n\n"
+        "a9,zero one two three four five six seven eight,acceptable,,en,banner,food,g9,n\n"  # near duplicate
+        "a10,Good shoes,acceptable,,xx,banner,food,g10,n\n"              # unknown lang
+    ))
+    report = check_files([path])
+    messages = [(f.where.rsplit(":", 1)[1], f.message) for f in report.errors]
+    assert ("2", "duplicate id 'a1' (first at " + str(path) + ":1)") in messages
+    assert any(row == "3" and "empty text" in m for row, m in messages)
+    assert any(row == "4" and "unknown label 'maybe'" in m for row, m in messages)
+    assert any(row == "5" and "unknown category 'made_up'" in m for row, m in messages)
+    assert any(row == "6" and "without categories" in m for row, m in messages)
+    assert any(row == "7" and "conflicting label" in m for row, m in messages)
+    assert any(row == "9" and "near duplicate" in m for row, m in messages)
+    assert any(row == "10" and "unknown lang" in m for row, m in messages)
+
+
+def test_missing_columns(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("text,label\nhello,misleading\n", encoding="utf-8")
+    report = check_files([path])
+    assert any("missing column" in f.message for f in report.errors)
+
+
+def test_cli_exit_codes_and_card_update(tmp_path):
+    good = _write(tmp_path, "a1,오늘만 특가,misleading,urgency,ko,banner,food,g1,n\na2,보통 광고,acceptable,,ko,banner,food,g2,n\n")
+    card = tmp_path / "CARD.md"
+    card.write_text(f"# Card\n{STATS_START}\nold\n{STATS_END}\nafter\n", encoding="utf-8")
+    runner = CliRunner()
+    result = runner.invoke(app, ["data", "check", str(good), "--update-card", str(card)])
+    assert result.exit_code == 0, result.stderr
+    assert "0 error(s)" in result.stderr
+    text = card.read_text(encoding="utf-8")
+    assert "old" not in text and "Rows: **2**" in text and text.endswith("after\n")
+    bad = _write(tmp_path, "a1,,misleading,urgency,ko,banner,food,g1,n\n", name="bad.csv")
+    result = runner.invoke(app, ["data", "check", str(bad), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout)["errors"][0]["message"] == "empty text"
+    update_card(card, {})
+
