@@ -92,24 +92,29 @@ def render_model_card(meta: dict) -> str:
         for lang, m in cv.get("by_language", {}).items():
             lines.append(_metric_row(f"lang={lang}", m))
     if cv.get("by_category"):
+        given = cv.get("category_given_misleading", {})
         lines += [
             "",
             "## Per category",
-            f"Category head macro-F1: {_fmt(cv.get('category_macro_f1'))}. 'Risk recall' is the share of the "
-            "category's misleading examples that the risk score flags.",
+            "Two views. *End to end*: over all texts, is the category flagged (risk x category head at the "
+            f"category's threshold)? Macro-F1 {_fmt(cv.get('category_macro_f1'))}. *Given misleading*: among "
+            "the texts labeled misleading, does the head name the right categories (probability 0.5)? "
+            f"Macro-F1 {_fmt(given.get('macro_f1'))}. 'Risk recall' is the share of the category's misleading "
+            "examples that the risk score flags at the medium band.",
             "",
-            "| category | 한국어 | examples | risk recall | head precision | head recall | head F1 | needs outside evidence |",
-            "|---|---|---|---|---|---|---|---|",
+            "| category | 한국어 | examples | risk recall | end-to-end P / R / F1 | given misleading F1 | needs outside evidence |",
+            "|---|---|---|---|---|---|---|",
         ]
         for category in CATEGORIES:
             entry = cv["by_category"].get(category.code)
             if not entry:
                 continue
             head = entry.get("head", {})
+            conditional = given.get("by_category", {}).get(category.code, {})
             lines.append(
                 f"| {category.code} | {category.name_ko} | {entry['examples']} | {_fmt(entry.get('risk_recall'))} | "
-                f"{_fmt(head.get('precision'))} | {_fmt(head.get('recall'))} | {_fmt(head.get('f1'))} | "
-                f"{'yes' if category.needs_outside_evidence else 'no'} |"
+                f"{_fmt(head.get('precision'))} / {_fmt(head.get('recall'))} / {_fmt(head.get('f1'))} | "
+                f"{_fmt(conditional.get('f1'))} | {'yes' if category.needs_outside_evidence else 'no'} |"
             )
     lines += [
         "",

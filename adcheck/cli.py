@@ -37,6 +37,7 @@ class OutputFormat(str, Enum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
+    parquet = "parquet"
 
 
 class GateBand(str, Enum):
@@ -86,20 +87,27 @@ def _load(model_dir: Optional[Path]):
     return load_model(model_dir)
 
 
-def _gather_texts(texts: list[str], input_file: Optional[Path], text_col: str, id_col: Optional[str]):
-    """Texts and ids from arguments, a file or stdin; returns (texts, ids, skipped)."""
-    if texts and input_file:
+def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str], id_col: Optional[str]):
+    """Texts and ids from arguments, files or stdin (in memory; use --out for archives)."""
+    if texts and input_paths:
         raise AdcheckError("give texts as arguments or --input FILE, not both")
-    if input_file:
+    if input_paths:
         from adcheck.readers import read_table, require_column, text_column
 
-        frame = read_table(input_file)
-        values = text_column(frame, text_col)
-        if id_col:
-            require_column(frame, id_col, "--id-col")
-            ids = [str(v) for v in frame[id_col].tolist()]
-        else:
-            ids = [str(i + 1) for i in range(len(values))]
+        values: list[str] = []
+        ids: list[str] = []
+        for path in input_paths:
+            if path.is_dir():
+                raise AdcheckError(f"{path} is a folder; score folders and archives with --out RESULT")
+            frame = read_table(path)
+            columns = [text_column(frame, c) for c in text_cols]
+            values.extend("\n".join(p for p in parts if p.strip()) for parts in zip(*columns))
+            if id_col:
+                require_column(frame, id_col, "--id-col")
+                ids.extend(str(v) for v in frame[id_col].tolist())
+            else:
+                prefix = f"{path.name}:" if len(input_paths) > 1 else ""
+                ids.extend(f"{prefix}{i + 1}" for i in range(len(frame)))
         return values, ids
     if texts:
         return list(texts), [str(i + 1) for i in range(len(texts))]
@@ -118,35 +126,61 @@ def _gather_texts(texts: list[str], input_file: Optional[Path], text_col: str, i
 @app.command()
 def score(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to score (or use --input / stdin).", show_default=False)] = None,
-    input_file: Annotated[
-        Optional[Path], typer.Option("--input", "-i", help="CSV, TSV, JSONL, JSON, Parquet or plain-text file.", dir_okay=False)
+    input_paths: Annotated[
+        Optional[list[Path]],
+        typer.Option("--input", "-i", help="CSV/TSV/JSONL/Parquet/XLSX/text file (optionally .gz/.zst), folder, or zip/tar archive (repeatable)."),
     ] = None,
-    text_col: TextColOption = "text",
-    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Column holding a row id (else the row number).")] = None,
+    text_cols: Annotated[Optional[list[str]], typer.Option("--text-col", help="Column(s) holding the text; several are joined (default: text).")] = None,
+    id_col: Annotated[Optional[str], typer.Option("--id-col", help="Column holding a row id (else file:row).")] = None,
+    out: Annotated[
+        Optional[Path], typer.Option("--out", "-o", help="Write results to this .csv/.jsonl/.parquet file (streaming, resumable).", dir_okay=False)
+    ] = None,
+    keep_cols: Annotated[Optional[list[str]], typer.Option("--keep-cols", help="Input columns copied to the output (with --out; repeatable).")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted --out run.")] = False,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for --out runs (0: all cores).")] = 0,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (the unit of resumption).")] = 4096,
+    no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     model_dir: ModelOption = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format on stdout.")] = OutputFormat.table,
+    output_format: Annotated[
+        Optional[OutputFormat], typer.Option("--format", "-f", help="stdout: table/json/jsonl/csv; with --out: csv/jsonl/parquet (default from the extension).")
+    ] = None,
     threshold: Annotated[
         Optional[float], typer.Option("--threshold", min=0.0, max=1.0, help="Flag texts at or above this risk (default: the model's medium band).")
     ] = None,
-    explain: Annotated[int, typer.Option("--explain", min=0, max=50, help="Evidence phrases per text.")] = 5,
+    explain: Annotated[Optional[int], typer.Option("--explain", min=0, max=50, help="Evidence phrases per text (default 5; 3 with --out).")] = None,
     fail_on: Annotated[
         Optional[GateBand], typer.Option("--fail-on", help=f"Exit {EXIT_GATE} if any text reaches this band (for CI gates).")
     ] = None,
 ) -> None:
     """Score ad texts: risk, band, categories and the phrases behind the score.
 
-    Example: adcheck score "오늘만 90% 할인! 100% 효과 보장" "Free shipping over $35"
+    Examples:
+      adcheck score "오늘만 90% 할인! 100% 효과 보장" "Free shipping over $35"
+      adcheck score --input archive.zip --text-col title --text-col body --out scored.parquet
     """
+    columns = list(text_cols or ["text"])
+    if out is not None:
+        _score_batch(
+            input_paths or [], out, columns, id_col, list(keep_cols or []), resume, overwrite, jobs, chunk_rows,
+            not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
+        )
+        return
+    if output_format is OutputFormat.parquet:
+        raise _fail("parquet output needs --out FILE", 2)
+    output_format = output_format or OutputFormat.table
+    explain = 5 if explain is None else explain
     try:
         model = _load(model_dir)
-        items, ids = _gather_texts(texts or [], input_file, text_col, id_col)
+        items, ids = _gather_texts(texts or [], input_paths or [], columns, id_col)
         problems = []
         for i, text in enumerate(items):
             if not text.strip():
                 problems.append(f"item {ids[i]}: empty or whitespace-only text")
             elif len(text) > MAX_TEXT_CHARS:
                 problems.append(f"item {ids[i]}: {len(text):,} characters, over the {MAX_TEXT_CHARS:,} limit; split it")
-        if problems and not input_file:
+        if problems and not input_paths:
             raise AdcheckError(problems[0] + "; give a non-empty ad text")
         keep = [i for i, t in enumerate(items) if t.strip() and len(t) <= MAX_TEXT_CHARS]
         for problem in problems:
@@ -169,12 +203,78 @@ def score(
         writers.write_jsonl(results, kept_ids, sys.stdout)
     else:
         writers.write_csv(results, kept_ids, sys.stdout)
-    if fail_on is not None:
-        order = {"high": 2, "medium": 1, "low": 0}
-        reached = [r for r in results if order[r.band] >= order[fail_on.value]]
-        if reached:
-            _err(f"{len(reached)} text(s) reached the {fail_on.value} band (exit {EXIT_GATE})")
-            raise typer.Exit(EXIT_GATE)
+    _gate([r.band for r in results], fail_on)
+
+
+def _gate(bands: list[str], fail_on: Optional[GateBand]) -> None:
+    if fail_on is None:
+        return
+    order = {"high": 2, "medium": 1, "low": 0, "": -1}
+    reached = sum(1 for band in bands if order.get(band, -1) >= order[fail_on.value])
+    if reached:
+        _err(f"{reached} text(s) reached the {fail_on.value} band (exit {EXIT_GATE})")
+        raise typer.Exit(EXIT_GATE)
+
+
+class _Progress:
+    """Rows, rate and ETA on one stderr line, redrawn at most twice a second (TTY only)."""
+
+    def __init__(self) -> None:
+        self.last = 0.0
+
+    def __call__(self, rows: int, done_bytes: int, total_bytes: int, seconds: float) -> None:
+        if seconds - self.last < 0.5:
+            return
+        self.last = seconds
+        rate = rows / seconds if seconds > 0 else 0.0
+        eta = ""
+        if total_bytes and done_bytes and done_bytes < total_bytes:
+            eta = f", ETA {seconds * (total_bytes - done_bytes) / done_bytes:,.0f} s"
+        sys.stderr.write(f"\r{rows:,} rows, {rate:,.0f} rows/s{eta}   ")
+        sys.stderr.flush()
+
+
+def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, jobs, chunk_rows, include_text, quiet,
+                 model_dir, output_format, threshold, explain, fail_on) -> None:
+    from adcheck.batch import BatchOptions, run_batch
+    from adcheck.records import ReadOptions
+
+    if not inputs:
+        raise _fail("--out needs --input PATH (a file, folder or archive)", 2)
+    if output_format is not None and output_format.value not in ("csv", "jsonl", "parquet"):
+        raise _fail(f"--format {output_format.value} cannot be written to --out; use csv, jsonl or parquet", 2)
+    options = BatchOptions(
+        inputs=list(inputs), out=out, read=ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
+        output_format=output_format.value if output_format else None, chunk_rows=chunk_rows, jobs=jobs,
+        resume=resume, overwrite=overwrite, threshold=threshold, explain=explain, include_text=include_text,
+    )
+    show_progress = not quiet and sys.stderr.isatty()
+    try:
+        model = _load(model_dir)
+        summary = run_batch(model, options, _Progress() if show_progress else None)
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    except KeyboardInterrupt:
+        _err("\nInterrupted: finished chunks are kept; rerun the same command with --resume to continue.")
+        raise typer.Exit(130) from None
+    if show_progress:
+        _err("")
+    if not quiet:
+        bands = ", ".join(f"{k} {v:,}" for k, v in summary.bands.items())
+        categories = ", ".join(f"{k} {v:,}" for k, v in summary.categories.items()) or "none"
+        _err(f"{summary.rows_read:,} rows read: {summary.scored:,} scored, {summary.errored:,} errors, {summary.truncated:,} truncated "
+             f"in {summary.seconds:,.1f} s ({summary.rate:,.0f} rows/s)")
+        _err(f"bands: {bands}; categories flagged: {categories}")
+        for reason, count in summary.errors_by_reason.items():
+            _err(f"  error rows: {count:,} x {reason}")
+        for skipped in summary.skipped_files:
+            _err(f"  skipped file: {skipped}")
+        if summary.resumed_chunks:
+            _err(f"resumed after {summary.resumed_chunks} finished chunk(s)")
+        _err(f"wrote {summary.output} and {summary.manifest}")
+    if summary.scored == 0:
+        raise _fail("no row could be scored; see the error rows in the output", 1)
+    _gate(["high"] * summary.bands.get("high", 0) + ["medium"] * summary.bands.get("medium", 0), fail_on)
 
 
 @app.command()

@@ -37,7 +37,11 @@ class LinearHead:
 
 @dataclass
 class AdModel:
-    """A fitted adcheck model: features, the risk head, category heads and thresholds."""
+    """A fitted adcheck model: features, the risk head, category heads and thresholds.
+
+    The risk head gives P(misleading | text). Each category head gives P(category | misleading,
+    text), so a text's probability for a category is risk x head.
+    """
 
     vocabulary: Vocabulary
     risk_head: LinearHead
@@ -67,7 +71,8 @@ class AdModel:
     def category_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         occurrences = extract_occurrences(list(texts), self.spec)
         matrix = self.vocabulary.transform(occurrences)
-        return {code: _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
+        risk = _sigmoid(self.risk_head.decision(matrix))
+        return {code: risk * _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
 
     def score(
         self,
@@ -90,7 +95,8 @@ class AdModel:
         columns = self.vocabulary.columns(occurrences)
         matrix, block_norms = self.vocabulary.transform_with_norms(occurrences, columns)
         risk = _sigmoid(self.risk_head.decision(matrix))
-        category_probs = {code: _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
+        # category heads model P(category | misleading, text); the category's probability is risk x that
+        category_probs = {code: risk * _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
         char_values = offsets = None
         if explain > 0 and len(texts):
             char_values, offsets = self._char_contributions(texts, occurrences, columns, block_norms)

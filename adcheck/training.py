@@ -124,17 +124,21 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     occurrences = occurrences_by_spec[spec_index]
     say(f"chosen: features {spec_index + 1}, C={c_value}")
 
-    # category heads: out-of-fold probabilities for thresholds and metrics
+    # category heads: P(category | misleading, text), fitted on the misleading rows; a text's category
+    # probability is its risk times that. Out-of-fold values set the thresholds and the metrics.
     category_oof = {code: np.zeros(len(y)) for code in category_targets}
+    conditional_oof = {code: np.zeros(len(y)) for code in category_targets}
     if category_targets:
         for train_rows, test_rows in folds:
             vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
             matrix = vocabulary.transform(occurrences)
+            positive_rows = train_rows[y[train_rows]]
             for code, target in category_targets.items():
-                if target[train_rows].all() or not target[train_rows].any():
+                if target[positive_rows].all() or not target[positive_rows].any():
                     continue
-                head = _fit_head(matrix[train_rows], target[train_rows], c_value, config.seed)
-                category_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+                head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed)
+                conditional_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+                category_oof[code][test_rows] = conditional_oof[code][test_rows] * best_oof[test_rows]
         say("category heads cross-validated")
 
     high = threshold_for_precision(y, best_oof, config.high_precision)
@@ -144,6 +148,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     cv_report = evaluate_predictions(
         y, best_oof, medium, data.languages, data.categories, category_oof or None, category_thresholds
     )
+    cv_report["category_given_misleading"] = _conditional_report(y, category_targets, conditional_oof)
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
         BAND_MEDIUM: _band_summary(y, best_oof, medium, config.medium_precision),
@@ -152,11 +157,25 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     vocabulary = Vocabulary.fit(occurrences, spec)
     matrix = vocabulary.transform(occurrences)
     risk_head = _fit_head(matrix, y, c_value, config.seed)
-    category_heads = {code: _fit_head(matrix, target, c_value, config.seed) for code, target in category_targets.items()}
+    positive_rows = np.flatnonzero(y)
+    category_heads = {
+        code: _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed)
+        for code, target in category_targets.items()
+        if target[positive_rows].any() and not target[positive_rows].all()
+    }
     model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
     seconds = time.perf_counter() - started
     chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric}
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
+
+
+def _conditional_report(y: np.ndarray, targets: dict[str, np.ndarray], conditional: dict[str, np.ndarray]) -> dict:
+    """How well the heads name the categories of texts known to be misleading (threshold 0.5)."""
+    from adcheck.evaluation import binary_metrics
+
+    per_category = {code: binary_metrics(target[y], conditional[code][y], 0.5) for code, target in targets.items()}
+    f1s = [m["f1"] for m in per_category.values()]
+    return {"macro_f1": round(float(np.mean(f1s)), 4) if f1s else None, "by_category": per_category}
 
 
 def _band_summary(y: np.ndarray, oof: np.ndarray, threshold: float, target: float) -> dict:
