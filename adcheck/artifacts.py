@@ -49,6 +49,14 @@ def _version_tuple(text: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+def _float32_exact(values: np.ndarray) -> np.ndarray:
+    """Store parameters as float32; training already rounded them, so nothing changes."""
+    stored = np.asarray(values).astype(np.float32)
+    if not np.array_equal(stored.astype(np.float64), values):
+        raise ModelFileError("model parameters are not float32-exact; retrain the model with this adcheck")
+    return stored
+
+
 def _model_payload(model: AdModel) -> dict:
     codes = list(model.category_heads)
     n = model.vocabulary.n_features
@@ -58,11 +66,11 @@ def _model_payload(model: AdModel) -> dict:
         "feature_spec": model.spec.__dict__.copy(),
         "vocabulary_hashes": model.vocabulary.hashes,
         "vocabulary_families": model.vocabulary.families,
-        "idf": model.vocabulary.idf,
-        "risk_coef": model.risk_head.coef,
+        "idf": _float32_exact(model.vocabulary.idf),
+        "risk_coef": _float32_exact(model.risk_head.coef),
         "risk_intercept": model.risk_head.intercept,
         "category_codes": codes,
-        "category_coef": np.stack([model.category_heads[c].coef for c in codes]) if codes else np.zeros((0, n)),
+        "category_coef": _float32_exact(np.stack([model.category_heads[c].coef for c in codes])) if codes else np.zeros((0, n), np.float32),
         "category_intercepts": [model.category_heads[c].intercept for c in codes],
         "band_thresholds": dict(model.band_thresholds),
         "category_thresholds": dict(model.category_thresholds),
@@ -73,7 +81,7 @@ def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelFileError("the model file is not an adcheck model; retrain it with `adcheck train`")
     spec = FeatureSpec(**payload["feature_spec"])
-    vocabulary = Vocabulary(payload["vocabulary_hashes"], payload["vocabulary_families"], payload["idf"], spec)
+    vocabulary = Vocabulary(payload["vocabulary_hashes"], payload["vocabulary_families"], np.asarray(payload["idf"], dtype=np.float64), spec)
     heads = {
         code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))
         for i, code in enumerate(payload["category_codes"])

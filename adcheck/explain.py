@@ -52,7 +52,7 @@ def phrases(text: str, contributions: np.ndarray, limit: int) -> list[Evidence]:
         end = position
         while end < length and not text[end].isspace():
             end += 1
-        words.append((position, end, float(contributions[position:end].sum())))
+        words.append((position, end, float(sum(contributions[position:end].tolist()))))  # left to right, as the C kernel adds
         position = end
     merged: list[list] = []
     for start, end, value in words:

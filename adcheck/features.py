@@ -61,9 +61,9 @@ class FeatureSpec:
     """Which n-grams make the features; stored with every model."""
 
     word_ngram_max: int = 2
-    char_ngram_min: int = 2
-    char_ngram_max: int = 4
-    min_df: int = 2
+    char_ngram_min: int = 1
+    char_ngram_max: int = 3
+    min_df: int = 3
     feature_version: int = 1
 
     def validate(self) -> None:
@@ -367,7 +367,7 @@ class Vocabulary:
         hashes, df = h[new_hash][keep], df[keep]
         families = occ.family[order][new_hash][keep]
         idf = np.log((1.0 + n_docs) / (1.0 + df)) + 1.0
-        return cls(hashes, families, idf, spec)
+        return cls(hashes, families, idf.astype(np.float32).astype(np.float64), spec)
 
     def columns(self, occurrences: Occurrences) -> np.ndarray:
         return self.index.lookup(occurrences.hash)

@@ -9,7 +9,7 @@ import numpy as np
 
 from adcheck.explain import char_contributions, phrases
 from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
-from adcheck.results import BAND_MEDIUM, CategoryScore, ScoreResult, band_for
+from adcheck.results import BAND_MEDIUM, CategoryScore, Evidence, ScoreResult, band_for
 from adcheck.taxonomy import get_category
 
 DEFAULT_EXPLAIN = 5
@@ -62,17 +62,54 @@ class AdModel:
     def flag_threshold(self) -> float:
         return self.band_thresholds[BAND_MEDIUM]
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+    use_compiled: bool = True  # use the C kernel when it was built (same results, faster)
+
+    def _compiled(self):
+        from adcheck import fastpath
+
+        if not (self.use_compiled and fastpath.available()):
+            return None
+        scorer = self.__dict__.get("_compiled_scorer")
+        if scorer is None:
+            weights = np.vstack([self.risk_head.coef, *[h.coef for h in self.category_heads.values()]])
+            scorer = fastpath.CompiledScorer(self.vocabulary, weights)
+            self.__dict__["_compiled_scorer"] = scorer
+        # a model whose parameters are not float32-exact (made by hand) keeps the NumPy path
+        return scorer if scorer.exact else None
+
+    def _decisions(self, texts: list[str], explain: int):
+        """Risk and category decision values (with intercepts), and with `explain` > 0 the
+        strongest evidence phrases of each text as (start, end, value) lists."""
+        compiled = self._compiled()
+        if compiled is not None:
+            decision, phrase_spans = compiled.decisions(texts, explain)
+            risk_z = decision[:, 0] + self.risk_head.intercept
+            category_z = {code: decision[:, i + 1] + head.intercept for i, (code, head) in enumerate(self.category_heads.items())}
+            return risk_z, category_z, phrase_spans
+        occurrences = extract_occurrences(texts, self.spec)
+        columns = self.vocabulary.columns(occurrences)
+        matrix, block_norms = self.vocabulary.transform_with_norms(occurrences, columns)
+        risk_z = self.risk_head.decision(matrix)
+        category_z = {code: head.decision(matrix) for code, head in self.category_heads.items()}
+        phrase_spans = None
+        if explain > 0 and len(texts):
+            chars, offsets = self._char_contributions(texts, occurrences, columns, block_norms)
+            phrase_spans = [
+                [(e.start, e.end, e.contribution) for e in phrases(text, chars[offsets[i] : offsets[i + 1]], explain)]
+                for i, text in enumerate(texts)
+            ]
+        return risk_z, category_z, phrase_spans
+
+    def predict_proba(self, texts: Sequence[str], batch_size: int = 4096) -> np.ndarray:
         """Risk probability of each text (the misleading class)."""
-        occurrences = extract_occurrences(list(texts), self.spec)
-        matrix = self.vocabulary.transform(occurrences)
-        return _sigmoid(self.risk_head.decision(matrix))
+        items = list(texts)
+        parts = [_sigmoid(self._decisions(items[i : i + batch_size], 0)[0]) for i in range(0, len(items), batch_size)]
+        return np.concatenate(parts) if parts else np.zeros(0)
 
     def category_proba(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
-        occurrences = extract_occurrences(list(texts), self.spec)
-        matrix = self.vocabulary.transform(occurrences)
-        risk = _sigmoid(self.risk_head.decision(matrix))
-        return {code: risk * _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
+        risk_z, category_z, _ = self._decisions(list(texts), 0)
+        risk = _sigmoid(risk_z)
+        return {code: risk * _sigmoid(z) for code, z in category_z.items()}
 
     def score(
         self,
@@ -91,30 +128,29 @@ class AdModel:
 
     def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:
         flag_at = self.flag_threshold if threshold is None else float(threshold)
-        occurrences = extract_occurrences(texts, self.spec)
-        columns = self.vocabulary.columns(occurrences)
-        matrix, block_norms = self.vocabulary.transform_with_norms(occurrences, columns)
-        risk = _sigmoid(self.risk_head.decision(matrix))
+        risk_z, category_z, phrase_spans = self._decisions(texts, max(explain, 0))
+        risk = _sigmoid(risk_z)
         # category heads model P(category | misleading, text); the category's probability is risk x that
-        category_probs = {code: risk * _sigmoid(head.decision(matrix)) for code, head in self.category_heads.items()}
-        char_values = offsets = None
-        if explain > 0 and len(texts):
-            char_values, offsets = self._char_contributions(texts, occurrences, columns, block_norms)
+        codes = list(category_z)
+        if codes:
+            probs = np.column_stack([risk * _sigmoid(category_z[c]) for c in codes])
+            cutoffs = np.asarray([self.category_thresholds.get(c, 0.5) for c in codes])
+            hits = probs >= cutoffs
+            any_hit = hits.any(axis=1).tolist()
         results = []
         for i, text in enumerate(texts):
             value = float(risk[i])
             flagged_categories = []
-            for code, probs in category_probs.items():
-                cutoff = self.category_thresholds.get(code, 0.5)
-                if probs[i] >= cutoff:
-                    category = get_category(code)
+            if codes and any_hit[i]:
+                for j in np.flatnonzero(hits[i]).tolist():
+                    category = get_category(codes[j])
                     flagged_categories.append(
-                        CategoryScore(code, category.name_en, category.name_ko, round(float(probs[i]), 6), cutoff)
+                        CategoryScore(category.code, category.name_en, category.name_ko, round(float(probs[i, j]), 6), float(cutoffs[j]))
                     )
-            flagged_categories.sort(key=lambda c: -c.probability)
+                flagged_categories.sort(key=lambda c: -c.probability)
             evidence = []
-            if char_values is not None:
-                evidence = phrases(text, char_values[offsets[i] : offsets[i + 1]], explain)
+            if phrase_spans is not None:
+                evidence = [Evidence(text[s:e], s, e, round(v, 6)) for s, e, v in phrase_spans[i]]
             results.append(
                 ScoreResult(
                     text=text,

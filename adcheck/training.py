@@ -53,7 +53,9 @@ def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int) -> LinearHead:
 
     clf = LogisticRegression(C=c_value, solver="liblinear", random_state=seed, max_iter=2000)
     clf.fit(matrix, y.astype(int))
-    return LinearHead(coef=clf.coef_[0].astype(np.float64).copy(), intercept=float(clf.intercept_[0]))
+    # parameters are rounded to float32 once, here: the model file stores them as float32 and every
+    # scoring path computes with exactly these values (in float64)
+    return LinearHead(coef=clf.coef_[0].astype(np.float32).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ def test_batch_occurrences_equal_reference(texts):
 
 
 def _char_hashes(text):
-    return {g.hash for g in reference_ngrams(text, FeatureSpec()) if g.family == FAMILY_CHAR}
+    return {g.hash for g in reference_ngrams(text, FeatureSpec(char_ngram_min=2, char_ngram_max=4)) if g.family == FAMILY_CHAR}
 
 
 def test_obfuscated_spellings_share_character_ngrams():
@@ -52,7 +52,7 @@ def test_spans_cover_the_ngram_in_the_original_text():
 
 def test_vocabulary_min_df_and_lookup():
     texts = ["best price ever", "best price today", "unique words only"]
-    spec = FeatureSpec(min_df=2)
+    spec = FeatureSpec(char_ngram_min=2, char_ngram_max=4, min_df=2)
     occ = extract_occurrences(texts, spec)
     vocab = Vocabulary.fit(occ, spec)
     columns = vocab.columns(occ)

@@ -1,0 +1,506 @@
+/*
+ * adcheck._fastscore: the feature rule of adcheck.features, computed text by text in C.
+ *
+ * For each document: normalise (per-code-point table prepared in Python), split word tokens and the
+ * squeezed character stream, hash every n-gram exactly as adcheck.features does, look the hashes up
+ * in the vocabulary's open-addressing table, build sublinear-tf x idf weights with per-family L2
+ * norms, and accumulate the decision value of every linear head. Optionally spread the first head's
+ * contributions over the original characters (for explanations).
+ *
+ * Everything is passed as buffers prepared by adcheck/fastpath.py; no NumPy headers are needed.
+ * The GIL is released while a batch is scored.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define P_MUL 0x9E3779B97F4A7C15ULL
+#define LENGTH_MIX 0xC2B2AE3D27D4EB4FULL
+#define PAIR_MIX 0x165667B19E3779F9ULL
+#define SEED_WORD 0x51ED270B27A2B1D3ULL
+#define SEED_CHAR 0x2545F4914F6CDD1DULL
+
+#define CLASS_WORD 1
+#define CLASS_SYMBOL 2
+
+static inline uint64_t fmix(uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
+typedef struct {
+    const uint64_t *pairs; /* slot i: pairs[2i] = key, pairs[2i + 1] = column, or UINT64_MAX if empty */
+    uint64_t mask;
+    int shift;
+    const uint64_t *filter; /* one bit per (hash & filter_mask): clear means "not in the vocabulary" */
+    uint64_t filter_mask;
+} HashTable;
+
+static inline int64_t table_lookup(const HashTable *t, uint64_t h) {
+    uint64_t bit = h & t->filter_mask;
+    if (!((t->filter[bit >> 6] >> (bit & 63)) & 1)) return -1;
+    uint64_t slot = h >> t->shift;
+    for (;;) {
+        uint64_t v = t->pairs[2 * slot + 1];
+        if (v == UINT64_MAX) return -1;
+        if (t->pairs[2 * slot] == h) return (int64_t)v;
+        slot = (slot + 1) & t->mask;
+    }
+}
+
+typedef struct {
+    /* growable scratch, reused across documents */
+    uint32_t *norm; int64_t *orig; size_t norm_cap;
+    uint32_t *sq; int64_t *sq_orig; size_t sq_cap;
+    int64_t *tok_start, *tok_end; uint64_t *tok_hash, *running; size_t tok_cap;
+    int64_t *occ_col, *occ_start, *occ_end; size_t occ_cap, occ_n;
+    int32_t *counts; int64_t *touched; size_t touched_n;
+    double *values; /* per touched column: its tf-idf value in this document */
+    int32_t *tcount; /* per touched column: its count (explanations) */
+} Scratch;
+
+static int grow(void **p, size_t *cap, size_t need, size_t size) {
+    if (need <= *cap) return 0;
+    size_t n = *cap ? *cap : 256;
+    while (n < need) n *= 2;
+    void *q = realloc(*p, n * size);
+    if (!q) return -1;
+    *p = q;
+    *cap = n;
+    return 0;
+}
+
+static int grow_norm(Scratch *s, size_t need) {
+    size_t cap = s->norm_cap;
+    if (grow((void **)&s->norm, &cap, need, sizeof(uint32_t))) return -1;
+    size_t cap2 = s->norm_cap;
+    if (grow((void **)&s->orig, &cap2, need, sizeof(int64_t))) return -1;
+    s->norm_cap = cap < cap2 ? cap : cap2;
+    return 0;
+}
+
+static int grow_sq(Scratch *s, size_t need) {
+    size_t cap = s->sq_cap, cap2 = s->sq_cap;
+    if (grow((void **)&s->sq, &cap, need, sizeof(uint32_t))) return -1;
+    if (grow((void **)&s->sq_orig, &cap2, need, sizeof(int64_t))) return -1;
+    s->sq_cap = cap < cap2 ? cap : cap2;
+    return 0;
+}
+
+static int grow_tok(Scratch *s, size_t need) {
+    size_t c1 = s->tok_cap, c2 = s->tok_cap, c3 = s->tok_cap, c4 = s->tok_cap;
+    if (grow((void **)&s->tok_start, &c1, need, sizeof(int64_t))) return -1;
+    if (grow((void **)&s->tok_end, &c2, need, sizeof(int64_t))) return -1;
+    if (grow((void **)&s->tok_hash, &c3, need, sizeof(uint64_t))) return -1;
+    if (grow((void **)&s->running, &c4, need, sizeof(uint64_t))) return -1;
+    size_t m = c1;
+    if (c2 < m) m = c2;
+    if (c3 < m) m = c3;
+    if (c4 < m) m = c4;
+    s->tok_cap = m;
+    return 0;
+}
+
+static int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, int keep_spans) {
+    if (s->counts[col] == 0) s->touched[s->touched_n++] = col;
+    s->counts[col] += 1;
+    if (keep_spans) {
+        if (s->occ_n >= s->occ_cap) {
+            size_t c1 = s->occ_cap, c2 = s->occ_cap, c3 = s->occ_cap;
+            if (grow((void **)&s->occ_col, &c1, s->occ_n + 1, sizeof(int64_t))) return -1;
+            if (grow((void **)&s->occ_start, &c2, s->occ_n + 1, sizeof(int64_t))) return -1;
+            if (grow((void **)&s->occ_end, &c3, s->occ_n + 1, sizeof(int64_t))) return -1;
+            size_t m = c1;
+            if (c2 < m) m = c2;
+            if (c3 < m) m = c3;
+            s->occ_cap = m;
+        }
+        s->occ_col[s->occ_n] = col;
+        s->occ_start[s->occ_n] = start;
+        s->occ_end[s->occ_n] = end;
+        s->occ_n++;
+    }
+    return 0;
+}
+
+typedef struct {
+    const uint32_t *cps;
+    const int64_t *doc_starts;
+    Py_ssize_t n_docs;
+    const int64_t *map_len;
+    const int64_t *map_first;
+    const uint32_t *map_flat;
+    const uint8_t *char_class;
+    HashTable table;
+    const float *columns; /* per column: idf, then one weight per head (float32-exact parameters) */
+    const uint8_t *families;
+    Py_ssize_t n_features;
+    int n_heads;
+    int word_max, char_min, char_max;
+    double *out_decision;
+    double *out_chars; /* may be NULL */
+} Job;
+
+static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
+    int64_t begin = job->doc_starts[d], end = job->doc_starts[d + 1];
+    int keep_spans = job->out_chars != NULL;
+    /* 1. normalise: map each code point, collapse spaces, strip */
+    size_t n = 0;
+    for (int64_t i = begin; i < end; i++) {
+        uint32_t cp = job->cps[i];
+        int64_t len = job->map_len[cp];
+        if (grow_norm(s, n + (size_t)len + 1)) return -1;
+        const uint32_t *out = job->map_flat + job->map_first[cp];
+        for (int64_t k = 0; k < len; k++) {
+            uint32_t c = out[k];
+            if (c == 32 && (n == 0 || s->norm[n - 1] == 32)) continue;
+            s->norm[n] = c;
+            s->orig[n] = i - begin;
+            n++;
+        }
+    }
+    if (n && s->norm[n - 1] == 32) n--;
+    /* digit shapes: every ASCII digit run becomes zeros, except "1" and "100" */
+    for (size_t i = 0; i < n;) {
+        if (s->norm[i] >= 48 && s->norm[i] <= 57) {
+            size_t j = i;
+            while (j < n && s->norm[j] >= 48 && s->norm[j] <= 57) j++;
+            size_t len = j - i;
+            int kept = (len == 1 && s->norm[i] == 49) ||
+                       (len == 3 && s->norm[i] == 49 && s->norm[i + 1] == 48 && s->norm[i + 2] == 48);
+            if (!kept)
+                for (size_t k = i; k < j; k++) s->norm[k] = 48;
+            i = j;
+        } else {
+            i++;
+        }
+    }
+    /* 2. word tokens (runs of word characters; each symbol alone) and the squeezed stream */
+    size_t nt = 0, nsq = 0;
+    if (grow_tok(s, n + 1) || grow_sq(s, n + 1)) return -1;
+    for (size_t i = 0; i < n;) {
+        uint8_t cls = job->char_class[s->norm[i]];
+        if (cls == CLASS_WORD) {
+            size_t j = i;
+            uint64_t h = 0, pw = 1;
+            while (j < n && job->char_class[s->norm[j]] == CLASS_WORD) {
+                h += (uint64_t)s->norm[j] * pw;
+                pw *= P_MUL;
+                s->sq[nsq] = s->norm[j];
+                s->sq_orig[nsq] = s->orig[j];
+                nsq++;
+                j++;
+            }
+            s->tok_start[nt] = (int64_t)i;
+            s->tok_end[nt] = (int64_t)j;
+            s->tok_hash[nt] = fmix(h + (uint64_t)(j - i) * LENGTH_MIX + SEED_WORD);
+            nt++;
+            i = j;
+        } else {
+            if (cls == CLASS_SYMBOL) {
+                s->tok_start[nt] = (int64_t)i;
+                s->tok_end[nt] = (int64_t)i + 1;
+                s->tok_hash[nt] = fmix((uint64_t)s->norm[i] + LENGTH_MIX + SEED_WORD);
+                nt++;
+            }
+            i++;
+        }
+    }
+    s->touched_n = 0;
+    s->occ_n = 0;
+    const HashTable *table = &job->table;
+    for (size_t t = 0; t < nt; t++) {
+        int64_t col = table_lookup(table, s->tok_hash[t]);
+        if (col >= 0 && add_occurrence(s, col, s->orig[s->tok_start[t]], s->orig[s->tok_end[t] - 1] + 1, keep_spans)) return -1;
+        s->running[t] = s->tok_hash[t];
+    }
+    for (int g = 2; g <= job->word_max; g++) {
+        if ((size_t)g > nt) break;
+        size_t count = nt - (size_t)g + 1;
+        for (size_t t = 0; t < count; t++) {
+            uint64_t h = fmix(s->running[t] * PAIR_MIX + s->tok_hash[t + (size_t)g - 1] + SEED_WORD + (uint64_t)g);
+            s->running[t] = h;
+            int64_t col = table_lookup(table, h);
+            if (col >= 0 && add_occurrence(s, col, s->orig[s->tok_start[t]], s->orig[s->tok_end[t + (size_t)g - 1] - 1] + 1, keep_spans)) return -1;
+        }
+    }
+    /* 3. character n-grams over the squeezed stream */
+    for (size_t i = 0; i < nsq; i++) {
+        uint64_t h = 0, pw = 1;
+        for (int k = 0; k < job->char_max && i + (size_t)k < nsq; k++) {
+            h += (uint64_t)s->sq[i + (size_t)k] * pw;
+            pw *= P_MUL;
+            if (k + 1 >= job->char_min) {
+                uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_CHAR);
+                int64_t col = table_lookup(table, key);
+                if (col >= 0 && add_occurrence(s, col, s->sq_orig[i], s->sq_orig[i + (size_t)k] + 1, keep_spans)) return -1;
+            }
+        }
+    }
+    /* 4. tf-idf with per-family L2 norms, then every head's decision value */
+    const size_t stride = (size_t)job->n_heads + 1;
+    double sq_norm[2] = {0.0, 0.0};
+    for (size_t t = 0; t < s->touched_n; t++) {
+        int64_t col = s->touched[t];
+        double w = (1.0 + log((double)s->counts[col])) * (double)job->columns[(size_t)col * stride];
+        s->values[t] = w;
+        sq_norm[job->families[col]] += w * w;
+    }
+    double norm[2];
+    for (int f = 0; f < 2; f++) norm[f] = sq_norm[f] > 0 ? sqrt(sq_norm[f]) : 1.0;
+    double *decision = job->out_decision + d * job->n_heads;
+    for (int h = 0; h < job->n_heads; h++) decision[h] = 0.0;
+    for (size_t t = 0; t < s->touched_n; t++) {
+        int64_t col = s->touched[t];
+        const float *record = job->columns + (size_t)col * stride;
+        double value = s->values[t] / norm[job->families[col]];
+        s->values[t] = value;
+        for (int h = 0; h < job->n_heads; h++) decision[h] += value * (double)record[h + 1];
+    }
+    if (keep_spans) {
+        /* find each occurrence's column again: counts[col] now holds -(its touched index) - 1 */
+        for (size_t t = 0; t < s->touched_n; t++) {
+            s->tcount[t] = s->counts[s->touched[t]];
+            s->counts[s->touched[t]] = -(int32_t)t - 1;
+        }
+        double *chars = job->out_chars + begin;
+        for (size_t o = 0; o < s->occ_n; o++) {
+            int64_t col = s->occ_col[o];
+            size_t t = (size_t)(-(int64_t)s->counts[col] - 1);
+            double weight = s->values[t] * (double)job->columns[(size_t)col * stride + 1] / (double)s->tcount[t];
+            int64_t a = s->occ_start[o], b = s->occ_end[o];
+            double density = weight / (double)(b > a ? b - a : 1);
+            for (int64_t c = a; c < b; c++) chars[c] += density;
+        }
+    }
+    for (size_t t = 0; t < s->touched_n; t++) s->counts[s->touched[t]] = 0;
+    return 0;
+}
+
+typedef struct {
+    Py_buffer b;
+    int held;
+} Buf;
+
+static int get_buf(PyObject *obj, Buf *buf, int writable, Py_ssize_t item, const char *name) {
+    buf->held = 0;
+    if (PyObject_GetBuffer(obj, &buf->b, (writable ? PyBUF_WRITABLE : 0) | PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) return -1;
+    buf->held = 1;
+    if (buf->b.itemsize != item) {
+        PyErr_Format(PyExc_TypeError, "%s: expected item size %zd, got %zd", name, item, buf->b.itemsize);
+        return -1;
+    }
+    return 0;
+}
+
+static void release(Buf *bufs, int n) {
+    for (int i = 0; i < n; i++)
+        if (bufs[i].held) PyBuffer_Release(&bufs[i].b);
+}
+
+static PyObject *score_batch(PyObject *self, PyObject *args) {
+    PyObject *o[12];
+    int shift, n_heads, word_max, char_min, char_max;
+    if (!PyArg_ParseTuple(args, "OOOOOOOiOOOiiiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11], &o[7],
+                          &o[8], &n_heads, &word_max, &char_min, &char_max, &o[9], &o[10]))
+        return NULL;
+    enum { N = 12 };
+    Buf b[N];
+    memset(b, 0, sizeof(b));
+    const char *names[N] = {"codepoints", "doc_starts", "map_len", "map_first", "map_flat", "char_class", "table_pairs",
+                            "columns", "families", "out_decision", "out_chars", "filter"};
+    Py_ssize_t sizes[N] = {4, 8, 8, 8, 4, 1, 8, 4, 1, 8, 8, 8};
+    int has_chars = o[10] != Py_None;
+    for (int i = 0; i < N; i++) {
+        if (i == 10 && !has_chars) continue;
+        if (get_buf(o[i], &b[i], i == 9 || i == 10, sizes[i], names[i]) < 0) {
+            release(b, N);
+            return NULL;
+        }
+    }
+    Job job;
+    job.cps = b[0].b.buf;
+    job.doc_starts = b[1].b.buf;
+    job.n_docs = b[1].b.len / 8 - 1;
+    job.map_len = b[2].b.buf;
+    job.map_first = b[3].b.buf;
+    job.map_flat = b[4].b.buf;
+    job.char_class = b[5].b.buf;
+    job.table.pairs = b[6].b.buf;
+    job.table.mask = (uint64_t)(b[6].b.len / 16) - 1;
+    job.table.shift = shift;
+    job.table.filter = b[11].b.buf;
+    job.table.filter_mask = (uint64_t)(b[11].b.len * 8) - 1;
+    job.columns = b[7].b.buf;
+    job.families = b[8].b.buf;
+    job.n_features = b[8].b.len;
+    job.n_heads = n_heads;
+    job.word_max = word_max;
+    job.char_min = char_min;
+    job.char_max = char_max;
+    job.out_decision = b[9].b.buf;
+    job.out_chars = has_chars ? b[10].b.buf : NULL;
+    if (job.n_docs < 0 || n_heads < 1 || b[9].b.len / 8 < job.n_docs * n_heads ||
+        b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
+        (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0) {
+        release(b, N);
+        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
+        return NULL;
+    }
+    Scratch s;
+    memset(&s, 0, sizeof(s));
+    s.counts = calloc((size_t)(job.n_features > 0 ? job.n_features : 1), sizeof(int32_t));
+    size_t n_alloc = (size_t)(job.n_features > 0 ? job.n_features : 1);
+    s.touched = malloc(n_alloc * sizeof(int64_t));
+    s.values = malloc(n_alloc * sizeof(double));
+    s.tcount = malloc(n_alloc * sizeof(int32_t));
+    int failed = s.counts == NULL || s.touched == NULL || s.values == NULL || s.tcount == NULL;
+    if (!failed) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t d = 0; d < job.n_docs; d++) {
+            if (score_doc(&job, &s, d)) {
+                failed = 1;
+                break;
+            }
+        }
+        Py_END_ALLOW_THREADS
+    }
+    free(s.norm); free(s.orig); free(s.sq); free(s.sq_orig);
+    free(s.tok_start); free(s.tok_end); free(s.tok_hash); free(s.running);
+    free(s.occ_col); free(s.occ_start); free(s.occ_end);
+    free(s.counts); free(s.touched); free(s.values); free(s.tcount);
+    release(b, N);
+    if (failed) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+/* find_unknown(codepoints, known, out_indices) -> count: positions whose code point is not yet in
+ * the tables (at most len(out_indices) are written). */
+static PyObject *find_unknown(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    if (!PyArg_ParseTuple(args, "OOO", &o[0], &o[1], &o[2])) return NULL;
+    Buf b[3];
+    memset(b, 0, sizeof(b));
+    if (get_buf(o[0], &b[0], 0, 4, "codepoints") < 0 || get_buf(o[1], &b[1], 0, 1, "known") < 0 ||
+        get_buf(o[2], &b[2], 1, 8, "out_indices") < 0) {
+        release(b, 3);
+        return NULL;
+    }
+    const uint32_t *cps = b[0].b.buf;
+    const uint8_t *known = b[1].b.buf;
+    int64_t *out = b[2].b.buf;
+    Py_ssize_t n = b[0].b.len / 4, cap = b[2].b.len / 8, found = 0, limit = b[1].b.len;
+    for (Py_ssize_t i = 0; i < n && found < cap; i++) {
+        if ((Py_ssize_t)cps[i] >= limit || !known[cps[i]]) out[found++] = i;
+    }
+    release(b, 3);
+    return PyLong_FromSsize_t(found);
+}
+
+/* top_phrases(codepoints, doc_starts, char_values, char_kind, k, min_value, max_words,
+ *             out_start, out_end, out_value, out_count)
+ * char_kind: 1 = whitespace, 2 = clause end (, . ! ? ...), 0 = other. Words are runs of non-space
+ * characters; neighbouring words that push the same way, each at least min_value, join into a
+ * phrase of at most max_words words unless a clause ends between them. For each document the k
+ * strongest phrases (by |value|, then position) are written to row d of the outputs. */
+typedef struct { int64_t start, end; double value; } Phrase;
+
+static PyObject *top_phrases(PyObject *self, PyObject *args) {
+    PyObject *o[8];
+    int k, max_words;
+    double min_value;
+    if (!PyArg_ParseTuple(args, "OOOOidiOOOO", &o[0], &o[1], &o[2], &o[3], &k, &min_value, &max_words, &o[4], &o[5], &o[6], &o[7]))
+        return NULL;
+    Buf b[8];
+    memset(b, 0, sizeof(b));
+    Py_ssize_t sizes[8] = {4, 8, 8, 1, 8, 8, 8, 8};
+    const char *names[8] = {"codepoints", "doc_starts", "char_values", "char_kind", "out_start", "out_end", "out_value", "out_count"};
+    for (int i = 0; i < 8; i++) {
+        if (get_buf(o[i], &b[i], i >= 4, sizes[i], names[i]) < 0) {
+            release(b, 8);
+            return NULL;
+        }
+    }
+    const uint32_t *cps = b[0].b.buf;
+    const int64_t *starts = b[1].b.buf;
+    const double *values = b[2].b.buf;
+    const uint8_t *kind = b[3].b.buf;
+    Py_ssize_t n_docs = b[1].b.len / 8 - 1;
+    int64_t *out_start = b[4].b.buf, *out_end = b[5].b.buf, *out_count = b[7].b.buf;
+    double *out_value = b[6].b.buf;
+    if (k < 1 || b[4].b.len / 8 < n_docs * k || b[7].b.len / 8 < n_docs) {
+        release(b, 8);
+        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
+        return NULL;
+    }
+    Phrase *found = NULL;
+    size_t cap = 0;
+    int failed = 0;
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < n_docs && !failed; d++) {
+        int64_t begin = starts[d], end = starts[d + 1];
+        size_t nf = 0;
+        int run_open = 0, run_words = 0;
+        for (int64_t i = begin; i < end;) {
+            if (kind[cps[i]] == 1) { i++; continue; }
+            int64_t j = i;
+            double v = 0.0;
+            while (j < end && kind[cps[j]] != 1) { v += values[j]; j++; }
+            if (fabs(v) < min_value) {
+                run_open = 0;
+            } else if (run_open && (found[nf - 1].value > 0) == (v > 0) && run_words < max_words &&
+                       kind[cps[found[nf - 1].end + begin - 1]] != 2) {
+                found[nf - 1].end = j - begin;
+                found[nf - 1].value += v;
+                run_words++;
+            } else {
+                if (grow((void **)&found, &cap, nf + 1, sizeof(Phrase))) { failed = 1; break; }
+                found[nf].start = i - begin;
+                found[nf].end = j - begin;
+                found[nf].value = v;
+                nf++;
+                run_open = 1;
+                run_words = 1;
+            }
+            i = j;
+        }
+        int taken = 0;
+        for (; taken < k && (size_t)taken < nf; taken++) {
+            size_t best = (size_t)taken;
+            for (size_t q = (size_t)taken + 1; q < nf; q++) {
+                double a = fabs(found[q].value), c = fabs(found[best].value);
+                if (a > c || (a == c && found[q].start < found[best].start)) best = q;
+            }
+            Phrase tmp = found[taken];
+            found[taken] = found[best];
+            found[best] = tmp;
+            out_start[d * k + taken] = found[taken].start;
+            out_end[d * k + taken] = found[taken].end;
+            out_value[d * k + taken] = found[taken].value;
+        }
+        out_count[d] = taken;
+    }
+    Py_END_ALLOW_THREADS
+    free(found);
+    release(b, 8);
+    if (failed) return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"score_batch", score_batch, METH_VARARGS, "Decision values (and optional per-character contributions) of a batch."},
+    {"find_unknown", find_unknown, METH_VARARGS, "Positions of code points missing from the lookup tables."},
+    {"top_phrases", top_phrases, METH_VARARGS, "The strongest evidence phrases of each document."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscore", "adcheck's compiled scoring kernel.", -1, methods};
+
+PyMODINIT_FUNC PyInit__fastscore(void) { return PyModule_Create(&module); }

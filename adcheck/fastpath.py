@@ -1,0 +1,117 @@
+"""The compiled scoring path: prepares lookup tables and calls adcheck._fastscore.
+
+The C kernel computes exactly the feature rule of `adcheck.features` (tests hold it equal to the
+NumPy path and to the plain-Python reference). When the kernel was not built, `available()` is
+False and scoring uses the NumPy path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from adcheck.explain import CLAUSE_ENDS, MAX_PHRASE_WORDS, MIN_PHRASE_CONTRIBUTION
+from adcheck.features import _CHAR_CLASS
+from adcheck.normalize import _MAPPING, CodepointTable, texts_to_codepoints
+
+try:
+    from adcheck import _fastscore
+except ImportError:  # no compiler at install time: the NumPy path is used
+    _fastscore = None
+
+_classified_upto = 0
+
+
+def _kind(char: str) -> int:
+    if char.isspace():
+        return 1
+    return 2 if char in CLAUSE_ENDS else 0
+
+
+_CHAR_KIND = CodepointTable(_kind)
+
+
+def available() -> bool:
+    return _fastscore is not None
+
+
+def _unknown(codepoints: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Code points of the batch missing from a lookup table (found by the kernel in one pass)."""
+    out = np.empty(65536, dtype=np.int64)
+    count = _fastscore.find_unknown(codepoints, known.view(np.uint8), out)
+    if count < len(out):
+        return codepoints[out[:count]]
+    return codepoints[~known[codepoints]]
+
+
+def _prepare(codepoints: np.ndarray, explain: bool) -> None:
+    """Make sure every code point of the batch, and everything it maps to, is in the tables."""
+    global _classified_upto
+    missing = _unknown(codepoints, _MAPPING.known)
+    if len(missing):
+        _MAPPING.lookup(missing)
+    if explain:
+        missing = _unknown(codepoints, _CHAR_KIND._known)
+        if len(missing):
+            _CHAR_KIND(missing)
+    flat = _MAPPING.flat
+    if len(flat) > _classified_upto:
+        _CHAR_CLASS(flat[_classified_upto:])
+        _classified_upto = len(flat)
+
+
+class CompiledScorer:
+    """Decision values of several linear heads over a vocabulary, computed by the C kernel."""
+
+    def __init__(self, vocabulary, weights: np.ndarray) -> None:
+        self.vocabulary = vocabulary
+        self.n_heads = int(weights.shape[0])
+        # one record per column, [idf, weight of head 0, head 1, ...], so a column is one memory read;
+        # float32 holds the parameters exactly (training rounds them), in half the memory
+        columns = np.column_stack([vocabulary.idf, np.asarray(weights, dtype=np.float64).T])
+        self.columns = np.ascontiguousarray(columns.astype(np.float32))
+        self.exact = bool(np.array_equal(self.columns.astype(np.float64), columns))
+        self.families = np.ascontiguousarray(vocabulary.families, dtype=np.uint8)
+        index = vocabulary.index
+        pairs = np.empty((index.size, 2), dtype=np.uint64)
+        pairs[:, 0] = index.keys
+        pairs[:, 1] = np.where(index.values < 0, np.iinfo(np.uint64).max, index.values.astype(np.uint64))
+        self.pairs = pairs
+        self.shift = int(index.shift)
+        # a one-bit-per-slot filter small enough for the CPU cache: most n-grams of new text are
+        # not in the vocabulary, and the filter says so without touching the table
+        bits = 1 << max(10, int(np.ceil(np.log2(max(len(vocabulary.hashes), 1) * 16))))
+        positions = vocabulary.hashes & np.uint64(bits - 1)
+        filter_bits = np.zeros(bits, dtype=bool)
+        filter_bits[positions.astype(np.int64)] = True
+        self.filter = np.packbits(filter_bits, bitorder="little").view(np.uint64)
+
+    def decisions(self, texts: list[str], explain: int = 0) -> tuple[np.ndarray, list | None]:
+        """Per text and head, the decision value without intercept; with `explain` > 0, also the
+        `explain` strongest evidence phrases of each text as (start, end, value) lists."""
+        codepoints, starts = texts_to_codepoints(texts)
+        _prepare(codepoints, explain > 0)
+        n_heads = self.n_heads
+        decision = np.zeros((len(texts), n_heads), dtype=np.float64)
+        chars = np.zeros(len(codepoints), dtype=np.float64) if explain > 0 else None
+        spec = self.vocabulary.spec
+        _fastscore.score_batch(
+            codepoints, starts, _MAPPING.length, _MAPPING.first, _MAPPING.flat, _CHAR_CLASS._values,
+            self.pairs, self.shift, self.filter, self.columns, self.families, n_heads, spec.word_ngram_max,
+            spec.char_ngram_min, spec.char_ngram_max, decision, chars,
+        )
+        if not explain:
+            return decision, None
+        k = explain
+        out_start = np.zeros((len(texts), k), dtype=np.int64)
+        out_end = np.zeros((len(texts), k), dtype=np.int64)
+        out_value = np.zeros((len(texts), k), dtype=np.float64)
+        out_count = np.zeros(len(texts), dtype=np.int64)
+        _fastscore.top_phrases(
+            codepoints, starts, chars, _CHAR_KIND._values, k, MIN_PHRASE_CONTRIBUTION, MAX_PHRASE_WORDS,
+            out_start, out_end, out_value, out_count,
+        )
+        phrases = [
+            list(zip(out_start[i, :n].tolist(), out_end[i, :n].tolist(), out_value[i, :n].tolist()))
+            for i, n in enumerate(out_count.tolist())
+        ]
+        return decision, phrases

@@ -1,0 +1,44 @@
+"""The compiled kernel gives what the NumPy path and the plain-Python reference give."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from adcheck import fastpath
+from adcheck.model import reference_risk
+
+pytestmark = pytest.mark.skipif(not fastpath.available(), reason="the C kernel was not built")
+
+
+def _numpy_twin(model):
+    return dataclasses.replace(model, use_compiled=False)
+
+
+def test_compiled_equals_numpy_and_reference(tiny_model, sample_rows):
+    texts = [r["text"] for r in sample_rows[:200]] + ["", " ", "🔥🔥 최 고 ＮＯ．１ 1+1 100% ₩39,900", "a" * 20000, "\x00\ud800x"]
+    twin = _numpy_twin(tiny_model)
+    compiled = tiny_model.predict_proba(texts)
+    plain = twin.predict_proba(texts)
+    assert np.allclose(compiled, plain, rtol=0, atol=1e-9)
+    for text, value in zip(texts[:40], compiled[:40]):
+        assert abs(value - reference_risk(tiny_model, text)) < 1e-9
+    a = tiny_model.category_proba(texts)
+    b = twin.category_proba(texts)
+    for code in a:
+        assert np.allclose(a[code], b[code], rtol=0, atol=1e-9)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ①\u200b\n")) | st.characters(codec="utf-8"), max_size=60), max_size=8))
+def test_compiled_matches_on_arbitrary_text(tiny_model, texts):
+    twin = _numpy_twin(tiny_model)
+    assert np.allclose(tiny_model.predict_proba(texts), twin.predict_proba(texts), rtol=0, atol=1e-9)
+    fast = tiny_model.score(texts, explain=3)
+    slow = twin.score(texts, explain=3)
+    for x, y in zip(fast, slow):
+        assert [(e.start, e.end) for e in x.evidence] == [(e.start, e.end) for e in y.evidence]
+        for e, f in zip(x.evidence, y.evidence):
+            assert abs(e.contribution - f.contribution) < 1e-6
