@@ -22,6 +22,8 @@
 #define PAIR_MIX 0x165667B19E3779F9ULL
 #define SEED_WORD 0x51ED270B27A2B1D3ULL
 #define SEED_CHAR 0x2545F4914F6CDD1DULL
+#define SEED_WB 0x3C6EF372FE94F82BULL
+#define N_FAMILIES 3
 
 #define CLASS_WORD 1
 #define CLASS_SYMBOL 2
@@ -143,7 +145,7 @@ typedef struct {
     const uint8_t *families;
     Py_ssize_t n_features;
     int n_heads;
-    int word_max, char_min, char_max;
+    int word_max, char_min, char_max, wb_min, wb_max;
     double *out_decision;
     double *out_chars; /* may be NULL */
 } Job;
@@ -244,17 +246,41 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             }
         }
     }
-    /* 4. tf-idf with per-family L2 norms, then every head's decision value */
+    /* 4. word-boundary n-grams: each chunk between spaces, padded with a space on both sides;
+     * an opening pad stands for the chunk's first character, a closing pad for its last */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j < n && s->norm[j] != 32) j++;
+        size_t len = j - i + 2;
+        for (size_t p = 0; p < len; p++) {
+            uint64_t h = 0, pw = 1;
+            size_t first = p == 0 ? i : (p == len - 1 ? j - 1 : i + p - 1);
+            for (int k = 0; k < job->wb_max && p + (size_t)k < len; k++) {
+                size_t q = p + (size_t)k;
+                uint32_t c = (q == 0 || q == len - 1) ? 32u : s->norm[i + q - 1];
+                h += (uint64_t)c * pw;
+                pw *= P_MUL;
+                if (k + 1 >= job->wb_min) {
+                    size_t last = q == 0 ? i : (q == len - 1 ? j - 1 : i + q - 1);
+                    uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_WB);
+                    int64_t col = table_lookup(table, key);
+                    if (col >= 0 && add_occurrence(s, col, s->orig[first], s->orig[last] + 1, keep_spans)) return -1;
+                }
+            }
+        }
+        i = j + 1;
+    }
+    /* 5. tf-idf with per-family L2 norms, then every head's decision value */
     const size_t stride = (size_t)job->n_heads + 1;
-    double sq_norm[2] = {0.0, 0.0};
+    double sq_norm[N_FAMILIES] = {0.0, 0.0, 0.0};
     for (size_t t = 0; t < s->touched_n; t++) {
         int64_t col = s->touched[t];
         double w = (1.0 + log((double)s->counts[col])) * (double)job->columns[(size_t)col * stride];
         s->values[t] = w;
         sq_norm[job->families[col]] += w * w;
     }
-    double norm[2];
-    for (int f = 0; f < 2; f++) norm[f] = sq_norm[f] > 0 ? sqrt(sq_norm[f]) : 1.0;
+    double norm[N_FAMILIES];
+    for (int f = 0; f < N_FAMILIES; f++) norm[f] = sq_norm[f] > 0 ? sqrt(sq_norm[f]) : 1.0;
     double *decision = job->out_decision + d * job->n_heads;
     for (int h = 0; h < job->n_heads; h++) decision[h] = 0.0;
     for (size_t t = 0; t < s->touched_n; t++) {
@@ -307,9 +333,9 @@ static void release(Buf *bufs, int n) {
 
 static PyObject *score_batch(PyObject *self, PyObject *args) {
     PyObject *o[12];
-    int shift, n_heads, word_max, char_min, char_max;
-    if (!PyArg_ParseTuple(args, "OOOOOOOiOOOiiiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11], &o[7],
-                          &o[8], &n_heads, &word_max, &char_min, &char_max, &o[9], &o[10]))
+    int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max;
+    if (!PyArg_ParseTuple(args, "OOOOOOOiOOOiiiiiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11], &o[7],
+                          &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &o[9], &o[10]))
         return NULL;
     enum { N = 12 };
     Buf b[N];
@@ -345,9 +371,11 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.word_max = word_max;
     job.char_min = char_min;
     job.char_max = char_max;
+    job.wb_min = wb_min;
+    job.wb_max = wb_max;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || wb_min < 1 || wb_max < wb_min || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0) {
         release(b, N);

@@ -97,7 +97,7 @@ class CompiledScorer:
         _fastscore.score_batch(
             codepoints, starts, _MAPPING.length, _MAPPING.first, _MAPPING.flat, _CHAR_CLASS._values,
             self.pairs, self.shift, self.filter, self.columns, self.families, n_heads, spec.word_ngram_max,
-            spec.char_ngram_min, spec.char_ngram_max, decision, chars,
+            spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max, decision, chars,
         )
         if not explain:
             return decision, None

@@ -5,9 +5,12 @@ The feature rule (version 1):
 - Text is normalised by `adcheck.normalize` first.
 - Word tokens are maximal runs of word characters (letters, marks, digits, "%" and "+"); every
   other symbol (emoji, currency signs, arrows) is a token of its own. Features: word 1..N-grams.
-- Character n-grams (n = min..max) run over the "squeezed" text: the word characters only, with
-  spaces, punctuation and symbols removed, so "최 고", "f.r.e.e" and "무.료" read "최고", "free",
-  "무료" and Korean is covered whatever its spacing.
+- Word-boundary character n-grams (n = wb min..max) run inside each space-separated chunk of the
+  normalised text, padded with a space on both sides (" 할인! "), so they see word beginnings and
+  endings, punctuation and symbols.
+- Squeezed character n-grams (n = min..max) run over the word characters only, with spaces,
+  punctuation and symbols removed, so "최 고", "f.r.e.e" and "무.료" read "최고", "free", "무료"
+  and obfuscated or oddly spaced Korean still matches.
 - Each n-gram is identified by a 64-bit polynomial hash of its code points (family, length and
   content mixed in), so the vocabulary is a set of integers and lookups run inside NumPy.
 - Weights: sublinear tf (1 + log count) times smoothed idf, L2-normalised per family and row.
@@ -29,15 +32,18 @@ import scipy.sparse as sp
 from adcheck.normalize import CodepointTable, normalize_batch, normalize_with_offsets
 
 FAMILY_WORD = 0
-FAMILY_CHAR = 1
-FAMILY_NAMES = ("word", "char")
+FAMILY_CHAR = 1  # squeezed characters
+FAMILY_WB = 2  # word-boundary characters
+FAMILY_NAMES = ("word", "char", "wb")
+N_FAMILIES = 3
 
 _MASK = (1 << 64) - 1
 _P = 0x9E3779B97F4A7C15  # odd, so it has an inverse modulo 2**64
 _P_INV = pow(_P, -1, 1 << 64)
 _LENGTH_MIX = 0xC2B2AE3D27D4EB4F
 _PAIR_MIX = 0x165667B19E3779F9
-_SEEDS = (0x51ED270B27A2B1D3, 0x2545F4914F6CDD1D)  # word, char
+_SEEDS = (0x51ED270B27A2B1D3, 0x2545F4914F6CDD1D, 0x3C6EF372FE94F82B)  # word, char, wb
+_PAD = 32
 
 _CLASS_OTHER, _CLASS_WORD, _CLASS_SYMBOL = 0, 1, 2
 
@@ -61,16 +67,20 @@ class FeatureSpec:
     """Which n-grams make the features; stored with every model."""
 
     word_ngram_max: int = 2
-    char_ngram_min: int = 1
+    char_ngram_min: int = 2
     char_ngram_max: int = 3
+    wb_ngram_min: int = 1
+    wb_ngram_max: int = 3
     min_df: int = 3
-    feature_version: int = 1
+    feature_version: int = 2
 
     def validate(self) -> None:
         if not 1 <= self.word_ngram_max <= 3:
             raise ValueError("word_ngram_max must be 1..3")
         if not 1 <= self.char_ngram_min <= self.char_ngram_max <= 6:
             raise ValueError("char n-gram range must satisfy 1 <= min <= max <= 6")
+        if not 1 <= self.wb_ngram_min <= self.wb_ngram_max <= 6:
+            raise ValueError("wb n-gram range must satisfy 1 <= min <= max <= 6")
         if self.min_df < 1:
             raise ValueError("min_df must be >= 1")
 
@@ -182,6 +192,17 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
         ]
         for i, value in enumerate(running):
             grams.append(Ngram(FAMILY_WORD, value, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1))
+    chunk_start = 0
+    while chunk_start < len(normalized):
+        chunk_end = normalized.find(" ", chunk_start)
+        chunk_end = len(normalized) if chunk_end < 0 else chunk_end
+        # the padded chunk; a pad stands for its neighbouring character when mapping spans back
+        padded = [(_PAD, chunk_start)] + [(ord(normalized[i]), i) for i in range(chunk_start, chunk_end)] + [(_PAD, chunk_end - 1)]
+        for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
+            for i in range(len(padded) - n + 1):
+                part = padded[i : i + n]
+                grams.append(Ngram(FAMILY_WB, _hash_int([cp for cp, _ in part], FAMILY_WB), offsets[part[0][1]], offsets[part[-1][1]] + 1))
+        chunk_start = chunk_end + 1
     squeezed = [(ord(c), offsets[i]) for i, c in enumerate(normalized) if classes[i] == _CLASS_WORD]
     for n in range(spec.char_ngram_min, spec.char_ngram_max + 1):
         for i in range(len(squeezed) - n + 1):
@@ -263,6 +284,39 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         starts = np.flatnonzero(sq_doc[:count] == sq_doc[n - 1 :])
         hashes = _substring_hashes(squeezed, starts, starts + n, FAMILY_CHAR)
         parts.append((sq_doc[starts], hashes, sq_orig[starts], sq_orig[starts + n - 1] + 1, FAMILY_CHAR))
+
+    # word-boundary character n-grams: each chunk between spaces, padded with a space each side.
+    # The padded stream doubles every space and adds one at each document's start and end.
+    if len(cps):
+        is_space = cps == _PAD
+        repeat = np.where(is_space, 2, 1)
+        position = np.cumsum(repeat) - repeat + 2 * doc + 1  # +1: the opening pad of the document
+        total = int(position[-1] + repeat[-1] + 1) if len(cps) else 0
+        padded = np.full(total, _PAD, dtype=np.uint32)
+        source = np.full(total, -1, dtype=np.int64)  # normalised index each padded char stands for
+        padded[position] = cps
+        source[position] = np.arange(len(cps))
+        source[position[is_space] + 1] = np.flatnonzero(is_space)
+        # pads: a closing pad stands for the char before it, an opening pad for the char after it
+        doc_first = batch.doc_starts[:-1][np.diff(batch.doc_starts) > 0]
+        doc_last = batch.doc_starts[1:][np.diff(batch.doc_starts) > 0] - 1
+        opening = np.concatenate([position[doc_first] - 1, position[is_space] + 1])
+        closing = np.concatenate([position[doc_last] + 1, position[is_space]])
+        source[opening] = np.concatenate([doc_first, np.flatnonzero(is_space) + 1])
+        source[closing] = np.concatenate([doc_last, np.flatnonzero(is_space) - 1])
+        chunk_of = np.zeros(total, dtype=np.int64)
+        chunk_of[opening] = 1
+        chunk_of = np.cumsum(chunk_of)
+        chunk_of[source < 0] = -1  # gaps between documents belong to no chunk
+        for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
+            count = total - n + 1
+            if count <= 0:
+                break
+            starts = np.flatnonzero((chunk_of[:count] == chunk_of[n - 1 :]) & (chunk_of[:count] >= 0))
+            hashes = _substring_hashes(padded, starts, starts + n, FAMILY_WB)
+            first_char = source[starts]
+            last_char = source[starts + n - 1]
+            parts.append((doc[first_char], hashes, original[first_char], original[last_char] + 1, FAMILY_WB))
 
     return Occurrences(
         doc=np.concatenate([p[0] for p in parts]).astype(np.int64),
@@ -379,7 +433,7 @@ class Vocabulary:
     def transform_with_norms(
         self, occurrences: Occurrences, columns: np.ndarray | None = None
     ) -> tuple[sp.csr_matrix, np.ndarray]:
-        """TF-IDF matrix, and the L2 norm of each (row, family) block (row * 2 + family)."""
+        """TF-IDF matrix, and the L2 norm of each (row, family) block (row * N_FAMILIES + family)."""
         if columns is None:
             columns = self.columns(occurrences)
         known = columns >= 0
@@ -391,8 +445,31 @@ class Vocabulary:
         data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
         row_of = np.repeat(np.arange(shape[0]), np.diff(counts.indptr))
         fam = self.families[counts.indices].astype(np.int64)
-        sq = np.bincount(row_of * 2 + fam, weights=data * data, minlength=shape[0] * 2)
+        sq = np.bincount(row_of * N_FAMILIES + fam, weights=data * data, minlength=shape[0] * N_FAMILIES)
         block_norms = np.sqrt(sq)
         block_norms[block_norms == 0] = 1.0
-        data = data / block_norms[row_of * 2 + fam]
+        data = data / block_norms[row_of * N_FAMILIES + fam]
         return sp.csr_matrix((data, counts.indices, counts.indptr), shape=shape), block_norms
+
+
+def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]:
+    """A readable name for each column, found in `texts` (hashing keeps no strings).
+
+    Word n-grams read as their normalised words ("w:100% 효과"); character n-grams as their
+    squeezed characters ("c:최고"). Columns not seen in `texts` are named "?".
+    """
+    names = ["?"] * vocabulary.n_features
+    occurrences = extract_occurrences(list(texts), vocabulary.spec)
+    columns = vocabulary.columns(occurrences)
+    found = np.flatnonzero(columns >= 0)
+    _, first = np.unique(columns[found], return_index=True)
+    for index in found[first].tolist():
+        text = texts[int(occurrences.doc[index])]
+        piece = normalize_with_offsets(text[int(occurrences.start[index]) : int(occurrences.end[index])])[0]
+        if occurrences.family[index] == FAMILY_CHAR:
+            names[int(columns[index])] = "c:" + "".join(ch for ch in piece if _classify(ch) == _CLASS_WORD)
+        elif occurrences.family[index] == FAMILY_WB:
+            names[int(columns[index])] = "b:" + piece
+        else:
+            names[int(columns[index])] = "w:" + piece
+    return names

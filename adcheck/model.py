@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from adcheck.explain import char_contributions, phrases
-from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
+from adcheck.features import N_FAMILIES, FeatureSpec, Vocabulary, extract_occurrences
 from adcheck.results import BAND_MEDIUM, CategoryScore, Evidence, ScoreResult, band_for
 from adcheck.taxonomy import get_category
 
@@ -177,7 +177,7 @@ class AdModel:
         vocabulary = self.vocabulary
         families = vocabulary.families[col].astype(np.int64)
         count = counts[inverse].astype(np.float64)
-        values = (1.0 + np.log(count)) * vocabulary.idf[col] / block_norms[doc * 2 + families]
+        values = (1.0 + np.log(count)) * vocabulary.idf[col] / block_norms[doc * N_FAMILIES + families]
         weight = values * self.risk_head.coef[col] / count
         lengths = np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts))
         return char_contributions(doc, occurrences.start[known], occurrences.end[known], weight, lengths)
@@ -198,7 +198,7 @@ def reference_risk(model: AdModel, text: str) -> float:
         vocabulary._reference_lookup = lookup
     counts = Counter(lookup[g.hash] for g in reference_ngrams(text, model.spec) if g.hash in lookup)
     weights = {col: (1.0 + math.log(n)) * float(vocabulary.idf[col]) for col, n in counts.items()}
-    norms = [0.0, 0.0]
+    norms = [0.0, 0.0, 0.0]
     for col, w in weights.items():
         norms[int(vocabulary.families[col])] += w * w
     norms = [math.sqrt(v) or 1.0 for v in norms]

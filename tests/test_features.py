@@ -11,7 +11,7 @@ from adcheck.features import (
     reference_ngrams,
 )
 
-SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, min_df=1)
+SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, wb_ngram_min=1, wb_ngram_max=4, min_df=1)
 
 
 def _batch_grams(texts, spec):
@@ -43,6 +43,19 @@ def test_obfuscated_spellings_share_character_ngrams():
     assert _char_hashes("no1") == _char_hashes("ＮＯ．１")
 
 
+def test_word_boundary_ngrams_are_padded_chunks():
+    from adcheck.features import FAMILY_WB, _hash_int
+
+    spec = FeatureSpec(wb_ngram_min=2, wb_ngram_max=3)
+    text = "Only  TODAY! 할인"
+    grams = [g for g in reference_ngrams(text, spec) if g.family == FAMILY_WB]
+    expected = {_hash_int([ord(c) for c in piece], FAMILY_WB) for piece in (" o", "ly ", " to", "y! ", " 할", "할인 ")}
+    assert expected <= {g.hash for g in grams}
+    assert _hash_int([ord(c) for c in "y t"], FAMILY_WB) not in {g.hash for g in grams}  # never across chunks
+    first = next(g for g in grams if g.hash == _hash_int([ord(c) for c in " to"], FAMILY_WB))
+    assert text[first.start : first.end] == "TO"
+
+
 def test_spans_cover_the_ngram_in_the_original_text():
     text = "Only TODAY: 최 고 deal"
     grams = reference_ngrams(text, FeatureSpec())
@@ -52,7 +65,7 @@ def test_spans_cover_the_ngram_in_the_original_text():
 
 def test_vocabulary_min_df_and_lookup():
     texts = ["best price ever", "best price today", "unique words only"]
-    spec = FeatureSpec(char_ngram_min=2, char_ngram_max=4, min_df=2)
+    spec = FeatureSpec(char_ngram_min=2, char_ngram_max=4, wb_ngram_min=3, wb_ngram_max=3, min_df=2)
     occ = extract_occurrences(texts, spec)
     vocab = Vocabulary.fit(occ, spec)
     columns = vocab.columns(occ)
@@ -62,7 +75,7 @@ def test_vocabulary_min_df_and_lookup():
     matrix = vocab.transform(occ)
     assert matrix.shape == (3, vocab.n_features)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
-    assert np.allclose(norms[:2], np.sqrt(2))  # two families, each L2-normalised
+    assert np.allclose(norms[:2], np.sqrt(3))  # three families, each L2-normalised
     assert norms[2] == 0
 
 
