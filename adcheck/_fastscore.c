@@ -522,7 +522,41 @@ static PyObject *top_phrases(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* build_table(hashes, keys_out, values_out, shift): linear-probing insertion in index order; the
+ * NumPy fallback in adcheck.features._HashIndex builds an equivalent table (same lookups). */
+static PyObject *build_table(PyObject *self, PyObject *args) {
+    PyObject *o[3];
+    int shift;
+    if (!PyArg_ParseTuple(args, "OOOi", &o[0], &o[1], &o[2], &shift)) return NULL;
+    Buf b[3];
+    memset(b, 0, sizeof(b));
+    if (get_buf(o[0], &b[0], 0, 8, "hashes") < 0 || get_buf(o[1], &b[1], 1, 8, "keys") < 0 || get_buf(o[2], &b[2], 1, 8, "values") < 0) {
+        release(b, 3);
+        return NULL;
+    }
+    const uint64_t *hashes = b[0].b.buf;
+    uint64_t *keys = b[1].b.buf;
+    int64_t *values = b[2].b.buf;
+    Py_ssize_t n = b[0].b.len / 8, size = b[1].b.len / 8;
+    if (size != b[2].b.len / 8 || n >= size || (size & (size - 1)) != 0) {
+        release(b, 3);
+        PyErr_SetString(PyExc_ValueError, "table size must be a power of two larger than the key count");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < size; i++) values[i] = -1;
+    uint64_t mask = (uint64_t)size - 1;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t slot = hashes[i] >> shift;
+        while (values[slot] >= 0) slot = (slot + 1) & mask;
+        keys[slot] = hashes[i];
+        values[slot] = i;
+    }
+    release(b, 3);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
+    {"build_table", build_table, METH_VARARGS, "Fill an open-addressing table from unique hashes."},
     {"score_batch", score_batch, METH_VARARGS, "Decision values (and optional per-character contributions) of a batch."},
     {"find_unknown", find_unknown, METH_VARARGS, "Positions of code points missing from the lookup tables."},
     {"top_phrases", top_phrases, METH_VARARGS, "The strongest evidence phrases of each document."},

@@ -40,6 +40,11 @@ class OutputFormat(str, Enum):
     parquet = "parquet"
 
 
+class Engine(str, Enum):
+    local = "local"
+    dask = "dask"
+
+
 class GateBand(str, Enum):
     high = "high"
     medium = "medium"
@@ -127,14 +132,16 @@ def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str
 def score(
     texts: Annotated[Optional[list[str]], typer.Argument(help="Texts to score (or use --input / stdin).", show_default=False)] = None,
     input_paths: Annotated[
-        Optional[list[Path]],
-        typer.Option("--input", "-i", help="CSV/TSV/JSONL/Parquet/XLSX/text file (optionally .gz/.zst), folder, or zip/tar archive (repeatable)."),
+        Optional[list[str]],
+        typer.Option("--input", "-i", help="CSV/TSV/JSONL/Parquet/XLSX/text file (optionally .gz/.zst), folder, or zip/tar archive (repeatable); with --engine dask also fsspec URLs."),
     ] = None,
     text_cols: Annotated[Optional[list[str]], typer.Option("--text-col", help="Column(s) holding the text; several are joined (default: text).")] = None,
     id_col: Annotated[Optional[str], typer.Option("--id-col", help="Column holding a row id (else file:row).")] = None,
     out: Annotated[
-        Optional[Path], typer.Option("--out", "-o", help="Write results to this .csv/.jsonl/.parquet file (streaming, resumable).", dir_okay=False)
+        Optional[str], typer.Option("--out", "-o", help="Write results to this .csv/.jsonl/.parquet file (streaming, resumable); with --engine dask, a folder of Parquet parts.")
     ] = None,
+    engine: Annotated[Engine, typer.Option("--engine", help="local (this machine) or dask (a Dask cluster; pip install 'adcheck[dask]').")] = Engine.local,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Dask scheduler address (default: start a local cluster).")] = None,
     keep_cols: Annotated[Optional[list[str]], typer.Option("--keep-cols", help="Input columns copied to the output (with --out; repeatable).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted --out run.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
@@ -161,10 +168,14 @@ def score(
       adcheck score --input archive.zip --text-col title --text-col body --out scored.parquet
     """
     columns = list(text_cols or ["text"])
+    if engine is Engine.dask:
+        _score_dask(input_paths or [], out, columns, id_col, list(keep_cols or []), overwrite, jobs, not no_text, quiet,
+                    model_dir, threshold, 3 if explain is None else explain, scheduler)
+        return
     if out is not None:
         _score_batch(
-            input_paths or [], out, columns, id_col, list(keep_cols or []), resume, overwrite, jobs, chunk_rows,
-            not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
+            [Path(p) for p in input_paths or []], Path(out), columns, id_col, list(keep_cols or []), resume, overwrite, jobs,
+            chunk_rows, not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
         )
         return
     if output_format is OutputFormat.parquet:
@@ -173,7 +184,7 @@ def score(
     explain = 5 if explain is None else explain
     try:
         model = _load(model_dir)
-        items, ids = _gather_texts(texts or [], input_paths or [], columns, id_col)
+        items, ids = _gather_texts(texts or [], [Path(p) for p in input_paths or []], columns, id_col)
         problems = []
         for i, text in enumerate(items):
             if not text.strip():
@@ -187,7 +198,7 @@ def score(
             _err(f"Warning: skipped {problem}")
         if not keep:
             raise AdcheckError("no scorable text: every item was empty or too long")
-        results = model.score([items[i] for i in keep], explain=explain, threshold=threshold)
+        results = model.score([items[i] for i in keep], explain=explain, threshold=threshold, prices=True)
         kept_ids = [ids[i] for i in keep]
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
@@ -232,6 +243,29 @@ class _Progress:
             eta = f", ETA {seconds * (total_bytes - done_bytes) / done_bytes:,.0f} s"
         sys.stderr.write(f"\r{rows:,} rows, {rate:,.0f} rows/s{eta}   ")
         sys.stderr.flush()
+
+
+def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, include_text, quiet, model_dir, threshold,
+                explain, scheduler) -> None:
+    from adcheck.distributed import score_with_dask
+    from adcheck.records import ReadOptions
+
+    if not inputs or not out:
+        raise _fail("--engine dask needs --input PATH_OR_URL and --out FOLDER_OR_URL", 2)
+    try:
+        model = _load(model_dir)
+        summary = score_with_dask(
+            model, list(inputs), out, ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
+            scheduler=scheduler, explain=explain, threshold=threshold, include_text=include_text, overwrite=overwrite,
+            workers=jobs or None,
+        )
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    if not quiet:
+        _err(f"{summary.rows_read:,} rows read: {summary.scored:,} scored, {summary.errored:,} errors; "
+             f"wrote {summary.parts} Parquet part(s) to {summary.output}")
+    if summary.scored == 0:
+        raise _fail("no row could be scored; see the error rows in the output", 1)
 
 
 def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, jobs, chunk_rows, include_text, quiet,
@@ -437,6 +471,48 @@ def data_check(
         except AdcheckError as exc:
             raise _fail(str(exc), exc.exit_code) from None
         _err(f"updated the statistics in {update_card}")
+
+
+class BaseRule(str, Enum):
+    lowest = "lowest"
+    median = "median"
+    most_common = "most_common"
+
+
+@app.command()
+def prices(
+    ads: Annotated[Path, typer.Option("--ads", help="Ads file (CSV/JSONL/Parquet) with listing id, date and text.", dir_okay=False)],
+    history: Annotated[Path, typer.Option("--history", help="Price history: listing id, date or timestamp, price charged, currency.", dir_okay=False)],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Findings CSV to write (one row per reference-price claim, every ad accounted for).", dir_okay=False)],
+    text_col: TextColOption = "text",
+    listing_col: Annotated[str, typer.Option("--listing-col", help="Ads: listing id column.")] = "listing_id",
+    date_col: Annotated[str, typer.Option("--date-col", help="Ads: date column.")] = "date",
+    history_listing_col: Annotated[str, typer.Option("--history-listing-col", help="History: listing id column.")] = "listing_id",
+    history_date_col: Annotated[str, typer.Option("--history-date-col", help="History: date or timestamp column.")] = "date",
+    history_price_col: Annotated[str, typer.Option("--history-price-col", help="History: price charged column.")] = "price",
+    history_currency_col: Annotated[str, typer.Option("--history-currency-col", help="History: currency column.")] = "currency",
+    window_days: Annotated[int, typer.Option("--window-days", min=1, help="Days before the ad's date that form the comparison window.")] = 20,
+    base_rule: Annotated[BaseRule, typer.Option("--base-rule", help="The true base price in the window (lowest: the Korean and EU rule).")] = BaseRule.lowest,
+    max_gap_days: Annotated[int, typer.Option("--max-gap-days", min=0, help="How long an observed price holds without a new observation.")] = 3,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
+) -> None:
+    """Check reference prices ("정가", "was", strike-through) against the prices actually charged.
+
+    Example: adcheck prices --ads ads.csv --history prices.csv --out findings.csv
+    """
+    from adcheck.prices import HistoryOptions, run_price_check
+
+    options = HistoryOptions(
+        listing_col=history_listing_col, date_col=history_date_col, price_col=history_price_col,
+        currency_col=history_currency_col, window_days=window_days, base_rule=base_rule.value, max_gap_days=max_gap_days,
+    )
+    try:
+        summary = run_price_check(ads, history, out, text_col=text_col, ad_listing_col=listing_col, ad_date_col=date_col,
+                                  history=options, overwrite=overwrite)
+    except AdcheckError as exc:
+        raise _fail(str(exc), exc.exit_code) from None
+    counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
+    _err(f"{summary.ads:,} ads, {summary.reference_claims:,} reference-price claims: {counts}; wrote {summary.out_path}")
 
 
 def run() -> None:

@@ -26,10 +26,14 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import scipy.sparse as sp
 
 from adcheck.normalize import CodepointTable, normalize_batch, normalize_with_offsets
+
+if TYPE_CHECKING:  # scipy is imported where it is used, so scoring with the C kernel never loads it
+    import scipy.sparse as sp
 
 FAMILY_WORD = 0
 FAMILY_CHAR = 1  # squeezed characters
@@ -340,12 +344,20 @@ class _HashIndex:
         self.size = 1 << bits
         self.keys = np.zeros(self.size, dtype=np.uint64)
         self.values = np.full(self.size, -1, dtype=np.int64)
+        try:
+            from adcheck import _fastscore
+
+            _fastscore.build_table(np.ascontiguousarray(hashes, dtype=np.uint64), self.keys, self.values, int(self.shift))
+            return
+        except ImportError:
+            pass
+        # the same table with NumPy: in rounds, items whose probe slot is free are placed, the
+        # lowest index first, and the rest move one slot on (linear probing, insertion order)
         slots = (hashes >> self.shift).astype(np.int64)
         pending = np.arange(len(hashes))
         while len(pending):
             s = slots[pending]
             free = self.values[s] == -1
-            # among pending items aiming at the same free slot, the first one wins
             cand = pending[free]
             _, first = np.unique(s[free], return_index=True)
             winners = cand[first]
@@ -434,6 +446,8 @@ class Vocabulary:
         self, occurrences: Occurrences, columns: np.ndarray | None = None
     ) -> tuple[sp.csr_matrix, np.ndarray]:
         """TF-IDF matrix, and the L2 norm of each (row, family) block (row * N_FAMILIES + family)."""
+        import scipy.sparse as sp
+
         if columns is None:
             columns = self.columns(occurrences)
         known = columns >= 0

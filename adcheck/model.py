@@ -64,6 +64,11 @@ class AdModel:
 
     use_compiled: bool = True  # use the C kernel when it was built (same results, faster)
 
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_compiled_scorer", None)  # rebuilt where the model is used (e.g. on a Dask worker)
+        return state
+
     def _compiled(self):
         from adcheck import fastpath
 
@@ -118,12 +123,30 @@ class AdModel:
         explain: int = DEFAULT_EXPLAIN,
         threshold: float | None = None,
         batch_size: int = 2048,
+        prices: bool = False,
     ) -> list[ScoreResult]:
-        """Score texts; returns one `ScoreResult` per text, in order."""
+        """Score texts; returns one `ScoreResult` per text, in order.
+
+        With `prices`, each result also carries the price claims found in its text and the
+        arithmetic check of stated discounts (`adcheck.prices`).
+        """
         items = [t if isinstance(t, str) else str(t) for t in texts]
         results: list[ScoreResult] = []
         for begin in range(0, len(items), batch_size):
             results.extend(self._score_batch(items[begin : begin + batch_size], explain, threshold))
+        if prices:
+            import dataclasses
+
+            from adcheck.prices import check_consistency, extract_price_claims
+
+            for i, result in enumerate(results):
+                claims = extract_price_claims(result.text)
+                if claims:
+                    results[i] = dataclasses.replace(
+                        result,
+                        price_claims=[c.to_dict() for c in claims],
+                        price_findings=[dataclasses.asdict(f) for f in check_consistency(claims)],
+                    )
         return results
 
     def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:

@@ -134,6 +134,10 @@ _EXCLUDE_BEFORE = re.compile(
 _PERCENT_DISCOUNT_BEFORE = re.compile(r"%\s*(?:할인|discount)\s*$", re.IGNORECASE)
 _PERCENT = re.compile(r"(?<![\d.,])(?P<pct>\d{1,3}(?:[.,]\d{1,2})?) ?(?:%|퍼센트|프로)")
 _PERCENT_AFTER = re.compile(r"^\s*(?P<m>off|할인|세일|dc|↓|sale|discount|savings?|down|인하)", re.IGNORECASE)
+# "39,900원 (79%)": a bare percent in brackets right after an amount is that offer's discount.
+_PERCENT_AFTER_AMOUNT = re.compile(
+    r"(?:[₩$€¥£]\s?\d[\d.,]*|\d[\d.,]*\s?(?:원|円|元|€|\$|¥|£|won|krw|usd|eur|jpy|cny))\s*[(\[]\s*$", re.IGNORECASE
+)
 _PERCENT_BEFORE = re.compile(r"(?<![a-z])(?P<m>save|saving|discount|할인율?|세일|dc|sale|▼|↓|(?<![\d\w])-)\s*$", re.IGNORECASE)
 _QUANTITY = re.compile(
     r"(?<![\d+])(?P<a>[1-9]) ?\+ ?(?P<b>[1-9])(?![\d+%])"
@@ -389,12 +393,16 @@ def _settle_currencies(figures: list[_Figure], pairs: list[tuple[int, int, str]]
     return currency, inferred
 
 
-def _figure_kind(index: int, figure: _Figure, view: str, struck: list[bool] | None, regions: list, roles: dict) -> tuple[str, str | None] | None:
+def _figure_kind(index: int, figure: _Figure, view: str, struck: list[bool] | None, regions: list, roles: dict,
+                 labels: list[tuple[str | None, str | None]]) -> tuple[str, str | None] | None:
     """Kind and marker of a figure, or None when it is not a price claim (see `extract_price_claims`)."""
-    label_kind, label = _label_before(view, figure.start)
+    label_kind, label = labels[index]
     strike = _struck_marker(figure, view, struck, regions)
     if strike:
         return KIND_REFERENCE, label or strike
+    if label_kind == KIND_SALE and roles.get(index, ("",))[0] == KIND_REFERENCE and labels[index + 1][0] is None:
+        # "SALE 189,000원 -> 39,900원": the arrow says the labelled figure is the price that was replaced.
+        return KIND_REFERENCE, label
     if label_kind:
         return label_kind, label
     if index in roles:
@@ -415,9 +423,10 @@ def _figure_claims(text: str, view: str, offsets: list[int] | None, struck: list
         roles.setdefault(left, (KIND_REFERENCE, arrow))
         roles[right] = (KIND_SALE, arrow)
     currencies, inferred = _settle_currencies(figures, pairs)
+    labels = [_label_before(view, f.start) for f in figures]
     claims: list[tuple[PriceClaim, str]] = []
     for index, figure in enumerate(figures):
-        decided = _figure_kind(index, figure, view, struck, regions, roles)
+        decided = _figure_kind(index, figure, view, struck, regions, roles, labels)
         if decided is None:
             continue
         kind, label = decided
@@ -454,11 +463,15 @@ def _percent_claims(text: str, view: str, offsets: list[int] | None) -> list[Pri
         after = _PERCENT_AFTER.match(view[match.end():match.end() + 12])
         before = _PERCENT_BEFORE.search(view[max(0, match.start() - 14):match.start()])
         marker = after or before
-        if not marker:
+        if marker:
+            label = marker.group("m")
+        elif _PERCENT_AFTER_AMOUNT.search(view[max(0, match.start() - 24):match.start()]) and view[match.end():match.end() + 2].lstrip()[:1] in (")", "]"):
+            label = "()"
+        else:
             continue  # "100% 효과", "지방 90%": a percent that is not a discount
         start, end = _original_span(text, offsets, match.start(), match.end())
         value = float(match.group("pct").replace(",", "."))
-        claims.append(PriceClaim(KIND_DISCOUNT, text[start:end], start, end, percent=value, label=marker.group("m")))
+        claims.append(PriceClaim(KIND_DISCOUNT, text[start:end], start, end, percent=value, label=label))
     return claims
 
 
@@ -685,7 +698,7 @@ def _validate_options(options: HistoryOptions) -> None:
         raise InputDataError(f"max_bad_fraction must be between 0 and 1, not {options.max_bad_fraction!r}")
     try:
         zoneinfo.ZoneInfo(options.naive_timezone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
         raise InputDataError(f"unknown time zone {options.naive_timezone!r}; use an IANA name such as 'Asia/Seoul' or 'UTC'") from None
     if options.default_currency is not None and _currency_value(options.default_currency) in ("", "?"):
         raise InputDataError(f"unknown default currency {options.default_currency!r}; use an ISO code such as KRW or USD")
@@ -699,8 +712,16 @@ _HAS_OFFSET = re.compile(r"(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 def _strings(values: pd.Series) -> np.ndarray:
     """A column as stripped strings, with missing values as ''."""
-    array = values.to_numpy(dtype=object, na_value=None)
-    return np.asarray(["" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip() for v in array], dtype=object)
+    missing = values.isna().to_numpy()
+    text = values.astype(str).str.strip().to_numpy(dtype=object)
+    text[missing] = ""
+    return text
+
+
+def _map_unique(values: np.ndarray, function) -> np.ndarray:
+    """`function` applied to each distinct value once (columns repeat a few values many times)."""
+    codes, uniques = pd.factorize(values)
+    return np.asarray([function(u) for u in uniques], dtype=object)[codes] if len(values) else np.asarray([], dtype=object)
 
 
 def _id_strings(values: pd.Series) -> np.ndarray:
@@ -760,7 +781,6 @@ def _currency_value(value: str) -> str:
 
 
 _PRICE_CELL = re.compile(rf"^(?P<sign>[-−])?\s*(?:(?P<pre>{_PREFIX})\s?)?(?P<sign2>[-−])?\s*(?P<body>.+?)\s*(?P<suf>{_SUFFIX})?$", re.IGNORECASE)
-_PLAIN_NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
 def _split_price_cell(value: str) -> tuple[str, str, bool, str | None]:
@@ -806,7 +826,7 @@ def _history_currencies(frame: pd.DataFrame, options: HistoryOptions, cell_curre
     currency in its other rows, else `default_currency`, else the row is dropped."""
     n = len(frame)
     if options.currency_col in frame.columns:
-        column = np.asarray([_currency_value(v) for v in _strings(frame[options.currency_col])], dtype=object)
+        column = _map_unique(_strings(frame[options.currency_col]), _currency_value)
     else:
         column = np.full(n, "", dtype=object)
     problems = np.full(n, "", dtype=object)
@@ -879,7 +899,9 @@ def normalise_price_history(frame: pd.DataFrame, options: HistoryOptions | None 
     prices, signs, price_problems = _history_prices(frame[options.price_col], np.full(n, "", dtype=object))
     currency, currency_problems, filled = _history_currencies(frame, options, signs, listing)
     # Parse again where the currency decides how a cell reads (only the ambiguous ones differ).
-    ambiguous = np.asarray([p.startswith("ambiguous") for p in price_problems], dtype=bool)
+    ambiguous = np.zeros(n, dtype=bool)
+    flagged = np.flatnonzero(price_problems != "")
+    ambiguous[flagged] = [price_problems[i].startswith("ambiguous") for i in flagged]
     if ambiguous.any():
         again, _, again_problems = _history_prices(frame[options.price_col][ambiguous], currency[ambiguous])
         prices[ambiguous], price_problems[ambiguous] = again, again_problems
@@ -1090,6 +1112,7 @@ class _WindowStats:
     currency: np.ndarray  # code into the history's currency list, -1 none, -2 several
     stale_days: np.ndarray  # longest run of window days with no price known to hold (inf: window start not covered)
     last_before: np.ndarray  # day number of the latest observation before the window (for reasons)
+    first_observed: np.ndarray  # day number of the window's first observation (NaN where none)
 
 
 def _window_stats(claim_code: np.ndarray, claim_day: np.ndarray, valid: np.ndarray, history: pd.DataFrame,
@@ -1160,6 +1183,7 @@ def _window_stats(claim_code: np.ndarray, claim_day: np.ndarray, valid: np.ndarr
         currency=spread(pd.Series(currency, index=stats.index), -1).astype(int),
         stale_days=stale,
         last_before=last_before,
+        first_observed=first_obs,
     )
 
 
@@ -1196,6 +1220,8 @@ def _verdict_reason(status: str, ref: float, cur: str, base: float, rule: str, l
         base_text = f"the {_RULE_TEXT[rule]} price charged in {window} ({_money(base, cur)})"
     if status == SUPPORTED:
         reason = f"reference {_money(ref, cur)} is not above {base_text}; {figures}"
+        if ref < lowest:
+            reason += "; the reference is below every price charged, so the real discount is larger than stated"
     else:
         reason = f"reference {_money(ref, cur)} was not the price charged: {base_text} is lower; {figures}"
         if not np.isnan(true_discount):
@@ -1205,7 +1231,7 @@ def _verdict_reason(status: str, ref: float, cur: str, base: float, rule: str, l
     return reason + assumed
 
 
-def _decide(rows: _ClaimRows, claim_day: np.ndarray, listing_known: np.ndarray, stats: _WindowStats,
+def _decide(rows: _ClaimRows, claim_day: np.ndarray, listing_id: np.ndarray, listing_known: np.ndarray, stats: _WindowStats,
             currencies: list[str], options: HistoryOptions) -> dict[str, list]:
     """Status, reason and figures per claim; vectorised inputs, one small Python step per claim for the text."""
     out: dict[str, list] = {k: [] for k in ("status", "reason", "rule", "base", "true_discount_percent", "currency", "currency_source")}
@@ -1216,10 +1242,12 @@ def _decide(rows: _ClaimRows, claim_day: np.ndarray, listing_known: np.ndarray, 
         window_cur = currencies[stats.currency[i]] if stats.currency[i] >= 0 else None
         assumed = ""
         if not reason:
-            reason = _unavailable(i, claim_day, listing_known, stats, cur, window_cur, options)
+            reason = _unavailable(i, claim_day, listing_id, listing_known, stats, cur, window_cur, options)
         if not reason and not cur:
             cur, source = window_cur, "history"
             assumed = f"; the ad states no currency, {window_cur} taken from the listing's history"
+        elif source == "ad text":
+            assumed = f"; no currency at the figure, {cur} taken from the rest of the ad"
         if not reason:
             rule = options.base_rule if stats.lowest[i] < stats.highest[i] else "only_price"
             base = {"lowest": stats.lowest, "median": stats.median, "most_common": stats.mode}[options.base_rule][i]
@@ -1234,9 +1262,12 @@ def _decide(rows: _ClaimRows, claim_day: np.ndarray, listing_known: np.ndarray, 
             # stays unsupported; any other verdict needs the whole window observed.
             if not covered and not (status == NOT_SUPPORTED and options.base_rule == "lowest"):
                 status, rule, base, discount = NOT_CHECKABLE, None, np.nan, np.nan
-                run = "its start" if np.isinf(stats.stale_days[i]) else f"{int(stats.stale_days[i])} day(s) in a row"
-                reason = (f"the history leaves {run} of {window_text} without an observed price (max_gap_days="
-                          f"{options.max_gap_days}); a lower price may have been charged then")
+                if np.isinf(stats.stale_days[i]):
+                    gap = f"no price is known for the window's first days (first observation {_iso_day(stats.first_observed[i])})"
+                else:
+                    gap = f"the window has {int(stats.stale_days[i])} day(s) in a row without an observed price"
+                reason = (f"{gap}, more than max_gap_days={options.max_gap_days}; a lower price may have been charged "
+                          "on the missing days")
             else:
                 lows = (stats.lowest[i], stats.median[i], stats.highest[i])
                 reason = _verdict_reason(status, ref, cur, base, rule, lows, int(stats.observations[i]), window_text,
@@ -1251,11 +1282,13 @@ def _decide(rows: _ClaimRows, claim_day: np.ndarray, listing_known: np.ndarray, 
     return out
 
 
-def _unavailable(i: int, claim_day: np.ndarray, listing_known: np.ndarray, stats: _WindowStats, cur: str,
-                 window_cur: str | None, options: HistoryOptions) -> str:
+def _unavailable(i: int, claim_day: np.ndarray, listing_id: np.ndarray, listing_known: np.ndarray, stats: _WindowStats,
+                 cur: str, window_cur: str | None, options: HistoryOptions) -> str:
     """Why claim i cannot be checked against the history, or '' when it can."""
     if claim_day[i] == _NO_DAY:
         return "the ad's date is missing or unreadable (use YYYY-MM-DD or ISO 8601)"
+    if listing_id[i] == "":
+        return "the ad has no listing id"
     if not listing_known[i]:
         return "no price history for this listing"
     if stats.observations[i] == 0:
@@ -1306,7 +1339,7 @@ def check_reference_prices(ads: pd.DataFrame, history: pd.DataFrame, options: Hi
     safe_day = np.where(claim_day == _NO_DAY, 0, claim_day)
     stats = _window_stats(np.where(valid, claim_code, -1), safe_day, valid, history, options, listing_index)
     currencies = sorted(history["currency"].unique().tolist())
-    decided = _decide(rows, claim_day, listing_known, stats, currencies, options)
+    decided = _decide(rows, claim_day, claim_listing, listing_known, stats, currencies, options)
 
     has_window = claim_day != _NO_DAY
     result = pd.DataFrame({

@@ -82,9 +82,10 @@ def _capped_lines(stream: io.TextIOBase, limit: int) -> Iterator[str]:
 class SourceReader:
     """Reads the records of one source; `encoding` and `columns` are known after opening."""
 
-    def __init__(self, source: Source, options: ReadOptions) -> None:
+    def __init__(self, source: Source, options: ReadOptions, row_group: int | None = None) -> None:
         self.source = source
         self.options = options
+        self.row_group = row_group  # Parquet: read only this row group (positions stay file-wide)
         self.encoding: str | None = None
         self.columns: list[str] = []
         self.missing: list[str] = []
@@ -264,7 +265,11 @@ class SourceReader:
                     )
         wanted = [c for c in dict.fromkeys([*self.options.text_cols, *( [self.options.id_col] if self.options.id_col else []), *self.options.keep_cols]) if c in schema.names]
         position = 0
-        for batch in parquet.iter_batches(batch_size=8192, columns=wanted):
+        groups = None
+        if self.row_group is not None:
+            groups = [self.row_group]
+            position = sum(parquet.metadata.row_group(i).num_rows for i in range(self.row_group))
+        for batch in parquet.iter_batches(batch_size=8192, columns=wanted, row_groups=groups):
             columns = batch.to_pydict()
             for i in range(batch.num_rows):
                 position += 1

@@ -46,6 +46,8 @@ class ScoreResult:
     categories: list[CategoryScore] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
     model_id: str = ""
+    price_claims: list[dict] = field(default_factory=list)  # filled when scored with prices=True
+    price_findings: list[dict] = field(default_factory=list)
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:

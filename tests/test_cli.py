@@ -132,3 +132,31 @@ def test_train_bad_inputs(tmp_path):
     assert not (tmp_path / "m").exists()
     result = invoke("train", "--data", one_class, "--text-col", "body", "--out", tmp_path / "m")
     assert result.exit_code == 1 and "no column 'body'" in result.stderr
+
+
+def test_score_json_carries_price_claims_and_the_arithmetic_check(tiny_model_dir):
+    result = invoke("score", "정가 660,000원 → 270,000원 65% 할인", "--model", tiny_model_dir, "--format", "json")
+    document = json.loads(result.stdout)["results"][0]
+    assert [c["kind"] for c in document["price_claims"]][:2] == ["reference", "sale"]
+    finding = document["price_findings"][0]
+    assert finding["status"] == "inconsistent" and round(finding["computed_percent"], 1) == 59.1
+
+
+def test_prices_command(tmp_path):
+    ads = tmp_path / "ads.csv"
+    ads.write_text('listing_id,date,text\nL1,2026-03-21,"정가 189,000원 → 39,900원"\nL2,2026-03-21,보습 크림\n', encoding="utf-8")
+    history = tmp_path / "history.csv"
+    history.write_text("listing_id,date,price,currency\n" + "".join(f"L1,2026-03-{d:02d},39900,KRW\n" for d in range(1, 21)), encoding="utf-8")
+    out = tmp_path / "findings.csv"
+    result = invoke("prices", "--ads", ads, "--history", history, "--out", out)
+    assert result.exit_code == 0, result.stderr
+    import csv
+
+    with out.open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["status"] for r in rows] == ["not_supported", "not_checkable"]
+    assert "not_supported 1" in result.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("listing,when,amount\nx,y,z\n", encoding="utf-8")
+    result = invoke("prices", "--ads", ads, "--history", bad, "--out", tmp_path / "f2.csv")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: ") and not (tmp_path / "f2.csv").exists()

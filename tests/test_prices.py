@@ -248,6 +248,20 @@ def test_percents_and_amounts_that_are_not_discounts_or_prices():
     assert [c.percent for c in extract_price_claims("최대 70% 세일, -30%, 20% off, save 15%") if c.kind == "discount"] == [70, 30, 20, 15]
 
 
+def test_arrow_overrides_a_generic_sale_word_on_its_left():
+    ref, sale = extract_price_claims("SALE 189,000원 -> 39,900원")
+    assert (ref.kind, ref.amount, sale.kind, sale.amount) == ("reference", 189_000, "sale", 39_900)
+    # Two labelled figures keep their labels: a coupon price after a sale price is not a reference.
+    assert [c.kind for c in extract_price_claims("할인가 39,900원 → 쿠폰가 35,000원")] == ["sale", "sale"]
+
+
+def test_bracketed_percent_after_an_amount_is_a_discount():
+    (finding,) = check_consistency(extract_price_claims("소비자가격 ₩59,000 ➜ ₩29,500 (50%)"))
+    assert (finding.status, finding.stated_percent) == ("consistent", 50)
+    assert only("was $49 now $29.50 (40%)", "discount").label == "()"
+    assert extract_price_claims("평점 4.8 (95%)") == []
+
+
 def test_claim_to_dict_and_empty_text():
     claim = only("정가 10,000원", "reference")
     assert isinstance(claim, PriceClaim)
@@ -443,11 +457,14 @@ def test_gaps_leave_a_supported_looking_reference_not_checkable():
     ads = ads_frame(("KR-1", AD_DATE, KOREAN_AD))
     (row,) = check(ads, history).to_dict("records")
     assert row["status"] == "not_checkable"
-    assert "without an observed price" in row["reason"] and "15 day(s)" in row["reason"]
+    assert "15 day(s) in a row without an observed price" in row["reason"]
     assert math.isnan(row["true_discount_percent"])
     # A change-log history (a row only when the price changes) is read with a long max_gap_days.
     (row,) = check(ads, history, max_gap_days=30).to_dict("records")
     assert row["status"] == "supported"
+    late = history_frame(daily("KR-1", "2024-02-15", "2024-02-29", "189000"))  # the first five days are unknown
+    (row,) = check(ads, late, max_gap_days=30).to_dict("records")
+    assert row["status"] == "not_checkable" and "first observation 2024-02-15" in row["reason"]
 
 
 def test_gaps_cannot_rescue_a_reference_above_an_observed_lower_price():
@@ -488,6 +505,18 @@ def test_other_locale_prices_and_missing_currencies_in_the_history():
     assert report.currencies_filled == 1
     with_default = normalise_price_history(history, HistoryOptions(default_currency="KRW"))
     assert "XX-1" in set(with_default["listing_id"])
+
+
+def test_load_price_history_reads_a_cp949_export(tmp_path):
+    path = tmp_path / "prices.csv"
+    lines = ["상품번호,일자,판매가격,통화"] + [f"KR-1,2024.2.{day},\"189,000\",원" for day in range(1, 30)]
+    path.write_bytes(("\n".join(lines) + "\n").encode("cp949"))
+    options = HistoryOptions(listing_col="상품번호", date_col="일자", price_col="판매가격", currency_col="통화")
+    history = load_price_history(path, options)
+    assert len(history) == 29 and set(history["currency"]) == {"KRW"} and set(history["price"]) == {189_000}
+    assert history["date"].iloc[0] == pd.Timestamp("2024-02-01", tz="UTC")
+    (row,) = check_reference_prices(ads_frame(("KR-1", AD_DATE, KOREAN_AD)), history, options).to_dict("records")
+    assert row["status"] == "supported"
 
 
 def test_ad_without_a_currency_takes_the_history_currency_and_says_so():
