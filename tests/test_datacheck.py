@@ -76,3 +76,18 @@ def test_cli_exit_codes_and_card_update(tmp_path):
     assert json.loads(result.stdout)["errors"][0]["message"] == "empty text"
     update_card(card, {})
 
+
+
+def test_shipped_data_card_statistics_are_current():
+    from pathlib import Path
+
+    from adcheck.datacheck import render_statistics
+
+    root = Path(__file__).resolve().parents[1]
+    card = root / "training" / "DATA_CARD.md"
+    files = sorted((root / "training" / "data" / "corpus").rglob("*.jsonl"))
+    report = check_files(files)
+    assert report.errors == [], report.errors[:5]
+    text = card.read_text(encoding="utf-8")
+    block = text.split(STATS_START, 1)[1].split(STATS_END, 1)[0]
+    assert block.strip() == render_statistics(report.stats).strip(), "run: adcheck data check training/data/corpus --update-card training/DATA_CARD.md"
