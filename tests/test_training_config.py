@@ -1,0 +1,26 @@
+"""The training config in training/ rebuilds the shipped default model exactly."""
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from adcheck import load_model
+from adcheck.training_config import resolve_training_options, run_training
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows):
+    options = resolve_training_options(
+        config=ROOT / "training" / "default.toml", data=None, out=tmp_path / "rebuilt", text_col="text",
+        label_col="label", positive=None, negative=None, group_col=None, categories_col="categories",
+        lang_col="lang", name=None, seed=None, folds=None, c_values=None,
+    )
+    rebuilt = run_training(options)
+    shipped = load_model()
+    assert rebuilt.metadata["artifact"]["sha256"] == shipped.metadata["artifact"]["sha256"]
+    assert rebuilt.model_id == shipped.model_id
+    texts = [r["text"] for r in sample_rows[:300]]
+    assert np.array_equal(rebuilt.predict_proba(texts), shipped.predict_proba(texts))
