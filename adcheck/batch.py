@@ -94,15 +94,10 @@ def output_columns(options: BatchOptions) -> list[str]:
 
 
 def _score_texts(model, texts: list[str], explain: int, threshold: float | None) -> list[tuple]:
-    results = model.score(texts, explain=explain, threshold=threshold)
-    return [
-        (
-            r.risk, r.band, r.flagged,
-            ";".join(f"{c.code}:{c.probability:.4f}" for c in r.categories),
-            " | ".join(f"{e.text} [{e.start}:{e.end}] {e.contribution:+.3f}" for e in r.evidence),
-        )
-        for r in results
-    ]
+    rows: list[tuple] = []
+    for begin in range(0, len(texts), 4096):
+        rows.extend(model.score_rows(texts[begin : begin + 4096], explain=explain, threshold=threshold))
+    return rows
 
 
 def _worker_score(args: tuple[list[str], int, float | None]) -> list[tuple]:

@@ -149,6 +149,36 @@ class AdModel:
                     )
         return results
 
+    def score_rows(self, texts: list[str], *, explain: int = 3, threshold: float | None = None) -> list[tuple]:
+        """Scores as flat rows for batch outputs, without building result objects:
+        (risk, band, flagged, "code:prob;...", "phrase [start:end] +contribution | ...") per text.
+        Holds the same values as `score` (tests compare them)."""
+        flag_at = self.flag_threshold if threshold is None else float(threshold)
+        risk_z, category_z, phrase_spans = self._decisions(texts, max(explain, 0))
+        risk = _sigmoid(risk_z)
+        high, medium = self.band_thresholds["high"], self.band_thresholds["medium"]
+        bands = np.where(risk >= high, "high", np.where(risk >= medium, "medium", "low")).tolist()
+        codes = list(category_z)
+        category_text = [""] * len(texts)
+        if codes:
+            probs = np.column_stack([risk * _sigmoid(category_z[c]) for c in codes])
+            cutoffs = np.asarray([self.category_thresholds.get(c, 0.5) for c in codes])
+            rows, cols = np.nonzero(probs >= cutoffs)
+            grouped: dict[int, list[tuple[float, str]]] = {}
+            for i, j in zip(rows.tolist(), cols.tolist()):
+                grouped.setdefault(i, []).append((round(float(probs[i, j]), 6), codes[j]))
+            for i, items in grouped.items():
+                items.sort(key=lambda item: -item[0])
+                category_text[i] = ";".join(f"{code}:{p:.4f}" for p, code in items)
+        rounded = np.round(risk, 6).tolist()
+        out = []
+        for i, text in enumerate(texts):
+            evidence = ""
+            if phrase_spans is not None and phrase_spans[i]:
+                evidence = " | ".join(f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in phrase_spans[i])
+            out.append((rounded[i], bands[i], bool(risk[i] >= flag_at), category_text[i], evidence))
+        return out
+
     def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:
         flag_at = self.flag_threshold if threshold is None else float(threshold)
         risk_z, category_z, phrase_spans = self._decisions(texts, max(explain, 0))

@@ -57,3 +57,12 @@ def test_threshold_override_changes_flag_not_band(tiny_model):
     strict = tiny_model.score(["Free returns within 30 days"], threshold=1.0)[0]
     assert strict.band == default.band and strict.risk == default.risk
     assert strict.flagged is False and strict.threshold == 1.0
+
+
+def test_score_rows_hold_the_same_values_as_score(tiny_model, sample_rows):
+    texts = [r["text"] for r in sample_rows[:120]] + ["", "최 고 ＮＯ．１"]
+    rows = tiny_model.score_rows(texts, explain=3, threshold=0.4)
+    for result, (risk, band, flagged, categories, evidence) in zip(tiny_model.score(texts, explain=3, threshold=0.4), rows):
+        assert (risk, band, flagged) == (result.risk, result.band, result.flagged)
+        assert categories == ";".join(f"{c.code}:{c.probability:.4f}" for c in result.categories)
+        assert evidence == " | ".join(f"{e.text} [{e.start}:{e.end}] {e.contribution:+.3f}" for e in result.evidence)
