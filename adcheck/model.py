@@ -137,7 +137,7 @@ class AdModel:
         if prices:
             import dataclasses
 
-            from adcheck.prices import check_consistency, extract_price_claims
+            from adcheck.price_claims import check_consistency, extract_price_claims
 
             for i, result in enumerate(results):
                 claims = extract_price_claims(result.text)
