@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import platform
@@ -15,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from adcheck import __version__
+from adcheck.digest import file_sha256
 from adcheck.errors import ModelFileError
 from adcheck.features import FeatureSpec, Vocabulary
 from adcheck.model import AdModel, LinearHead
@@ -31,14 +31,6 @@ DEFAULT_MODEL_PACKAGE_DIR = "default_model"
 def default_model_dir() -> Path:
     """The shipped default model, installed with the package."""
     return Path(str(resources.files("adcheck") / DEFAULT_MODEL_PACKAGE_DIR))
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _version_tuple(text: str) -> tuple[int, ...]:
@@ -124,7 +116,7 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
     try:
         model_path = staging / MODEL_FILE
         joblib.dump(_model_payload(model), model_path, compress=("zlib", 6))
-        digest = _sha256(model_path)
+        digest = file_sha256(model_path)
         versions = installed_versions()
         numpy_major = _version_tuple(np.__version__)[0]
         meta = {
@@ -190,7 +182,7 @@ def verify_model_dir(model_dir: Path) -> dict:
     model_path = model_dir / str(artifact.get("file", MODEL_FILE))
     if not model_path.is_file():
         raise ModelFileError(f"{model_dir}: missing {model_path.name}; restore the model folder or retrain")
-    digest = _sha256(model_path)
+    digest = file_sha256(model_path)
     if digest != artifact.get("sha256"):
         raise ModelFileError(
             f"{model_path}: sha256 {digest[:12]}... does not match metadata.json ({str(artifact.get('sha256'))[:12]}...): "

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 from dataclasses import dataclass, field
@@ -12,19 +11,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adcheck.digest import file_sha256
 from adcheck.errors import InputDataError
 from adcheck.language import detect_language
 from adcheck.taxonomy import CATEGORY_CODES, parse_categories
 
 TABLE_SUFFIXES = (".csv", ".tsv", ".jsonl", ".ndjson", ".json", ".parquet", ".txt")
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def decode_bytes(data: bytes, name: str) -> tuple[str, str]:

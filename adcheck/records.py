@@ -234,7 +234,7 @@ class SourceReader:
 
     def _parquet(self) -> Iterator[Record]:
         try:
-            import pyarrow.parquet as pq
+            import pyarrow.parquet  # noqa: F401  (only to say the extra is missing)
         except ImportError:
             raise InputDataError("reading Parquet needs pyarrow: pip install 'adcheck[parquet]'") from None
         self.encoding = "parquet"

@@ -7,7 +7,6 @@ the path relative to that input, and archive members read `archive.zip!/dir/file
 from __future__ import annotations
 
 import gzip
-import hashlib
 import io
 import tarfile
 import zipfile
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from adcheck.digest import file_sha256
 from adcheck.errors import InputDataError
 
 TABLE_FORMATS = {
@@ -188,11 +188,7 @@ def fingerprint(inputs: list[Path]) -> list[dict]:
         root = Path(root)
         files = sorted(p for p in root.rglob("*") if p.is_file()) if root.is_dir() else [root]
         for path in files:
-            digest = hashlib.sha256()
-            with open(path, "rb") as handle:
-                for block in iter(lambda: handle.read(1 << 20), b""):
-                    digest.update(block)
-            result.append({"path": str(path), "bytes": path.stat().st_size, "sha256": digest.hexdigest()})
+            result.append({"path": str(path), "bytes": path.stat().st_size, "sha256": file_sha256(path)})
     return result
 
 

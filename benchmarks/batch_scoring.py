@@ -38,9 +38,9 @@ from sklearn.pipeline import make_pipeline, make_union
 from adcheck.features import FeatureSpec
 from adcheck.readers import LabeledData
 from adcheck.training import TrainConfig, train
+from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- batch-scoring:start -->", "<!-- batch-scoring:end -->"
 
 
 def load_corpus() -> list[dict]:
@@ -249,14 +249,7 @@ def main() -> None:
     print(section)
     if args.no_readme:
         return
-    readme = ROOT / "benchmarks" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    block = f"{START}\n## Batch scoring: speed, accuracy, memory\n\n{section}\n{END}"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("batch-scoring", "Batch scoring: speed, accuracy, memory", section)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import glob
-import re
 import time
 from pathlib import Path
 
@@ -27,9 +26,9 @@ from adcheck.evaluation import binary_metrics, threshold_for_f1
 from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
 from adcheck.readers import load_labeled
 from adcheck.training import grouped_folds
+from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- korean-morphemes:start -->", "<!-- korean-morphemes:end -->"
 
 
 def _identity(tokens):
@@ -94,14 +93,7 @@ def main() -> None:
     ]
     section = "\n".join(lines)
     print(section)
-    readme = ROOT / "benchmarks" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    block = f"{START}\n## Korean morphological analysis (kiwipiepy)\n\n{section}\n{END}"
-    if START in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("korean-morphemes", "Korean morphological analysis (kiwipiepy)", section)
 
 
 if __name__ == "__main__":

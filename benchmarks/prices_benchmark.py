@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import re
 import tempfile
 import time
 from datetime import date
@@ -26,9 +25,9 @@ import pandas as pd
 
 import adcheck
 from adcheck.prices import HistoryOptions, check_reference_prices, load_price_history, run_price_check
+from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
-START, END = "<!-- prices:start -->", "<!-- prices:end -->"
 AD_DATE = date(2024, 3, 1)
 COMMAND = "/work/venv/bin/python benchmarks/prices_benchmark.py"
 
@@ -160,14 +159,7 @@ def main() -> None:
     print(section)
     if args.no_readme:
         return
-    readme = ROOT / "benchmarks" / "README.md"
-    text = readme.read_text(encoding="utf-8") if readme.exists() else "# Benchmarks\n"
-    block = f"{START}\n## Reference-price check speed\n\n{section}\n{END}"
-    if START in text and END in text:
-        text = re.sub(re.escape(START) + ".*?" + re.escape(END), lambda m: block, text, flags=re.DOTALL)
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    readme.write_text(text, encoding="utf-8")
+    write_section("prices", "Reference-price check speed", section)
 
 
 if __name__ == "__main__":
