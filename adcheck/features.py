@@ -483,6 +483,12 @@ def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]
         if occurrences.family[index] == FAMILY_CHAR:
             names[int(columns[index])] = "c:" + "".join(ch for ch in piece if _classify(ch) == _CLASS_WORD)
         elif occurrences.family[index] == FAMILY_WB:
+            # spans leave out the padding; find which padded form this hash is ("␣" marks a pad)
+            wanted = int(occurrences.hash[index])
+            for form in (piece, " " + piece, piece + " ", " " + piece + " "):
+                if _hash_int([ord(c) for c in form], FAMILY_WB) == wanted:
+                    piece = form.replace(" ", "␣")
+                    break
             names[int(columns[index])] = "b:" + piece
         else:
             names[int(columns[index])] = "w:" + piece
