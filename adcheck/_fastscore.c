@@ -246,11 +246,11 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             }
         }
     }
-    /* 4. word-boundary n-grams: each chunk between spaces, padded with a space on both sides;
-     * an opening pad stands for the chunk's first character, a closing pad for its last */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j < n && s->norm[j] != 32) j++;
+    /* 4. word-boundary n-grams: each word token padded with a space on both sides; an opening
+     * pad stands for the token's first character, a closing pad for its last */
+    for (size_t t = 0; t < nt; t++) {
+        size_t i = (size_t)s->tok_start[t], j = (size_t)s->tok_end[t];
+        if (job->char_class[s->norm[i]] != CLASS_WORD) continue;
         size_t len = j - i + 2;
         for (size_t p = 0; p < len; p++) {
             uint64_t h = 0, pw = 1;
@@ -268,7 +268,6 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
                 }
             }
         }
-        i = j + 1;
     }
     /* 5. tf-idf with per-family L2 norms, then every head's decision value */
     const size_t stride = (size_t)job->n_heads + 1;

@@ -5,9 +5,11 @@ The feature rule (version 1):
 - Text is normalised by `adcheck.normalize` first.
 - Word tokens are maximal runs of word characters (letters, marks, digits, "%" and "+"); every
   other symbol (emoji, currency signs, arrows) is a token of its own. Features: word 1..N-grams.
-- Word-boundary character n-grams (n = wb min..max) run inside each space-separated chunk of the
-  normalised text, padded with a space on both sides (" 할인! "), so they see word beginnings and
-  endings, punctuation and symbols.
+- Word-boundary character n-grams (n = wb min..max) run inside each word token (a run of word
+  characters), padded with a space on both sides (" 할인 "), so they see word beginnings and
+  endings. Punctuation is left out on purpose: measured on our corpus it carried most of this
+  family's gain, a style of our own writing ("!" in hype, parentheses in qualified copy) that we do
+  not want the model to lean on.
 - Squeezed character n-grams (n = min..max) run over the word characters only, with spaces,
   punctuation and symbols removed, so "최 고", "f.r.e.e" and "무.료" read "최고", "free", "무료"
   and obfuscated or oddly spaced Korean still matches.
@@ -196,17 +198,15 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
         ]
         for i, value in enumerate(running):
             grams.append(Ngram(FAMILY_WORD, value, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1))
-    chunk_start = 0
-    while chunk_start < len(normalized):
-        chunk_end = normalized.find(" ", chunk_start)
-        chunk_end = len(normalized) if chunk_end < 0 else chunk_end
-        # the padded chunk; a pad stands for its neighbouring character when mapping spans back
-        padded = [(_PAD, chunk_start)] + [(ord(normalized[i]), i) for i in range(chunk_start, chunk_end)] + [(_PAD, chunk_end - 1)]
+    for s, e in tokens:
+        if classes[s] != _CLASS_WORD:
+            continue
+        # the padded token; a pad stands for its neighbouring character when mapping spans back
+        padded = [(_PAD, s)] + [(ord(normalized[i]), i) for i in range(s, e)] + [(_PAD, e - 1)]
         for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
             for i in range(len(padded) - n + 1):
                 part = padded[i : i + n]
                 grams.append(Ngram(FAMILY_WB, _hash_int([cp for cp, _ in part], FAMILY_WB), offsets[part[0][1]], offsets[part[-1][1]] + 1))
-        chunk_start = chunk_end + 1
     squeezed = [(ord(c), offsets[i]) for i, c in enumerate(normalized) if classes[i] == _CLASS_WORD]
     for n in range(spec.char_ngram_min, spec.char_ngram_max + 1):
         for i in range(len(squeezed) - n + 1):
@@ -289,34 +289,28 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         hashes = _substring_hashes(squeezed, starts, starts + n, FAMILY_CHAR)
         parts.append((sq_doc[starts], hashes, sq_orig[starts], sq_orig[starts + n - 1] + 1, FAMILY_CHAR))
 
-    # word-boundary character n-grams: each chunk between spaces, padded with a space each side.
-    # The padded stream doubles every space and adds one at each document's start and end.
-    if len(cps):
-        is_space = cps == _PAD
-        repeat = np.where(is_space, 2, 1)
-        position = np.cumsum(repeat) - repeat + 2 * doc + 1  # +1: the opening pad of the document
-        total = int(position[-1] + repeat[-1] + 1) if len(cps) else 0
+    # word-boundary character n-grams: each word token padded with a space on both sides
+    if len(word_starts):
+        lengths = word_ends - word_starts
+        sizes = lengths + 2
+        token_offset = np.cumsum(sizes) - sizes
+        total = int(sizes.sum())
         padded = np.full(total, _PAD, dtype=np.uint32)
-        source = np.full(total, -1, dtype=np.int64)  # normalised index each padded char stands for
-        padded[position] = cps
-        source[position] = np.arange(len(cps))
-        source[position[is_space] + 1] = np.flatnonzero(is_space)
-        # pads: a closing pad stands for the char before it, an opening pad for the char after it
-        doc_first = batch.doc_starts[:-1][np.diff(batch.doc_starts) > 0]
-        doc_last = batch.doc_starts[1:][np.diff(batch.doc_starts) > 0] - 1
-        opening = np.concatenate([position[doc_first] - 1, position[is_space] + 1])
-        closing = np.concatenate([position[doc_last] + 1, position[is_space]])
-        source[opening] = np.concatenate([doc_first, np.flatnonzero(is_space) + 1])
-        source[closing] = np.concatenate([doc_last, np.flatnonzero(is_space) - 1])
-        chunk_of = np.zeros(total, dtype=np.int64)
-        chunk_of[opening] = 1
-        chunk_of = np.cumsum(chunk_of)
-        chunk_of[source < 0] = -1  # gaps between documents belong to no chunk
+        source = np.empty(total, dtype=np.int64)  # normalised index each padded char stands for
+        token_of_char = np.repeat(np.arange(len(lengths)), lengths)
+        within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        char_index = np.repeat(word_starts, lengths) + within
+        position = token_offset[token_of_char] + 1 + within
+        padded[position] = cps[char_index]
+        source[position] = char_index
+        source[token_offset] = word_starts  # an opening pad stands for the token's first char
+        source[token_offset + sizes - 1] = word_ends - 1  # a closing pad for its last
+        chunk_of = np.repeat(np.arange(len(lengths)), sizes)
         for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
             count = total - n + 1
             if count <= 0:
                 break
-            starts = np.flatnonzero((chunk_of[:count] == chunk_of[n - 1 :]) & (chunk_of[:count] >= 0))
+            starts = np.flatnonzero(chunk_of[:count] == chunk_of[n - 1 :])
             hashes = _substring_hashes(padded, starts, starts + n, FAMILY_WB)
             first_char = source[starts]
             last_char = source[starts + n - 1]

@@ -43,16 +43,20 @@ def test_obfuscated_spellings_share_character_ngrams():
     assert _char_hashes("no1") == _char_hashes("ＮＯ．１")
 
 
-def test_word_boundary_ngrams_are_padded_chunks():
+def test_word_boundary_ngrams_are_padded_word_tokens():
     from adcheck.features import FAMILY_WB, _hash_int
 
-    spec = FeatureSpec(wb_ngram_min=2, wb_ngram_max=3)
+    spec = FeatureSpec(wb_ngram_min=1, wb_ngram_max=3)
     text = "Only  TODAY! 할인"
-    grams = [g for g in reference_ngrams(text, spec) if g.family == FAMILY_WB]
-    expected = {_hash_int([ord(c) for c in piece], FAMILY_WB) for piece in (" o", "ly ", " to", "y! ", " 할", "할인 ")}
-    assert expected <= {g.hash for g in grams}
-    assert _hash_int([ord(c) for c in "y t"], FAMILY_WB) not in {g.hash for g in grams}  # never across chunks
-    first = next(g for g in grams if g.hash == _hash_int([ord(c) for c in " to"], FAMILY_WB))
+    hashes = {g.hash for g in reference_ngrams(text, spec) if g.family == FAMILY_WB}
+
+    def h(piece):
+        return _hash_int([ord(c) for c in piece], FAMILY_WB)
+
+    assert {h(p) for p in (" o", "ly ", " to", "ay ", " 할", "할인 ")} <= hashes
+    assert h("y t") not in hashes  # never across tokens
+    assert h("!") not in hashes and h("y! ") not in hashes  # punctuation is not part of a token
+    first = next(g for g in reference_ngrams(text, spec) if g.family == FAMILY_WB and g.hash == h(" to"))
     assert text[first.start : first.end] == "TO"
 
 
