@@ -62,10 +62,15 @@ typedef struct {
     uint32_t *norm; int64_t *orig; size_t norm_cap;
     uint32_t *sq; int64_t *sq_orig; size_t sq_cap;
     int64_t *tok_start, *tok_end; uint64_t *tok_hash, *running; size_t tok_cap;
-    int64_t *occ_col, *occ_start, *occ_end; size_t occ_cap, occ_n;
-    int32_t *counts; int64_t *touched; size_t touched_n;
+    int64_t *occ_col, *occ_start, *occ_end; size_t occ_cap, occ_n; /* occ_col: touched index */
+    int64_t *touched; size_t touched_n; /* the document's distinct columns, in first-seen order */
+    /* a small per-document map column -> touched index (stays in the L1/L2 cache, unlike an
+     * array over all columns); entries are valid when their stamp is the current one */
+    int64_t *map_col; int32_t *map_index; uint32_t *map_stamp; size_t map_cap; uint32_t stamp;
+    uint64_t *q_key; int64_t *q_start, *q_end; size_t q_cap, q_n; /* n-grams waiting for lookup */
     double *values; /* per touched column: its tf-idf value in this document */
-    int32_t *tcount; /* per touched column: its count (explanations) */
+    size_t touched_cap;
+    int32_t *tcount; /* per touched column: its count in the document */
 } Scratch;
 
 static int grow(void **p, size_t *cap, size_t need, size_t size) {
@@ -110,9 +115,26 @@ static int grow_tok(Scratch *s, size_t need) {
     return 0;
 }
 
+static inline size_t touched_index(Scratch *s, int64_t col) {
+    size_t mask = s->map_cap - 1;
+    size_t slot = (size_t)(((uint64_t)col * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
+    while (s->map_stamp[slot] == s->stamp) {
+        if (s->map_col[slot] == col) return (size_t)s->map_index[slot];
+        slot = (slot + 1) & mask;
+    }
+    size_t t = s->touched_n++;
+    s->map_stamp[slot] = s->stamp;
+    s->map_col[slot] = col;
+    s->map_index[slot] = (int32_t)t;
+    s->touched[t] = col;
+    s->tcount[t] = 0;
+    return t;
+}
+
 static int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, int keep_spans) {
-    if (s->counts[col] == 0) s->touched[s->touched_n++] = col;
-    s->counts[col] += 1;
+    size_t t = touched_index(s, col);
+    s->tcount[t] += 1;
+    col = (int64_t)t;
     if (keep_spans) {
         if (s->occ_n >= s->occ_cap) {
             size_t c1 = s->occ_cap, c2 = s->occ_cap, c3 = s->occ_cap;
@@ -129,6 +151,68 @@ static int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, i
         s->occ_end[s->occ_n] = end;
         s->occ_n++;
     }
+    return 0;
+}
+
+static int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end) {
+    if (s->q_n >= s->q_cap) {
+        size_t c1 = s->q_cap, c2 = s->q_cap, c3 = s->q_cap;
+        if (grow((void **)&s->q_key, &c1, s->q_n + 1, sizeof(uint64_t))) return -1;
+        if (grow((void **)&s->q_start, &c2, s->q_n + 1, sizeof(int64_t))) return -1;
+        if (grow((void **)&s->q_end, &c3, s->q_n + 1, sizeof(int64_t))) return -1;
+        size_t m = c1;
+        if (c2 < m) m = c2;
+        if (c3 < m) m = c3;
+        s->q_cap = m;
+    }
+    s->q_key[s->q_n] = key;
+    s->q_start[s->q_n] = start;
+    s->q_end[s->q_n] = end;
+    s->q_n++;
+    return 0;
+}
+
+/* Look the queued n-grams up, prefetching the filter word and table slot a few keys ahead so
+ * that the memory reads overlap instead of waiting one after another. */
+#define PREFETCH_AHEAD 8
+static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
+    /* at most q_n distinct columns: size the touched arrays and the map (load <= 1/2) for that */
+    size_t need = s->q_n + 1;
+    if (need > s->touched_cap) {
+        size_t c1 = s->touched_cap, c2 = s->touched_cap, c3 = s->touched_cap;
+        if (grow((void **)&s->touched, &c1, need, sizeof(int64_t))) return -1;
+        if (grow((void **)&s->values, &c2, need, sizeof(double))) return -1;
+        if (grow((void **)&s->tcount, &c3, need, sizeof(int32_t))) return -1;
+        size_t m = c1;
+        if (c2 < m) m = c2;
+        if (c3 < m) m = c3;
+        s->touched_cap = m;
+    }
+    if (2 * need > s->map_cap) {
+        size_t cap = s->map_cap ? s->map_cap : 1024;
+        while (cap < 2 * need) cap *= 2;
+        free(s->map_col); free(s->map_index); free(s->map_stamp);
+        s->map_col = malloc(cap * sizeof(int64_t));
+        s->map_index = malloc(cap * sizeof(int32_t));
+        s->map_stamp = calloc(cap, sizeof(uint32_t));
+        if (!s->map_col || !s->map_index || !s->map_stamp) return -1;
+        s->map_cap = cap;
+        s->stamp = 0;
+    }
+    if (++s->stamp == 0) { /* stamps wrapped: clear them once */
+        memset(s->map_stamp, 0, s->map_cap * sizeof(uint32_t));
+        s->stamp = 1;
+    }
+    for (size_t i = 0; i < s->q_n; i++) {
+        if (i + PREFETCH_AHEAD < s->q_n) {
+            uint64_t ahead = s->q_key[i + PREFETCH_AHEAD];
+            __builtin_prefetch(&t->filter[(ahead & t->filter_mask) >> 6]);
+            __builtin_prefetch(&t->pairs[2 * (ahead >> t->shift)]);
+        }
+        int64_t col = table_lookup(t, s->q_key[i]);
+        if (col >= 0 && add_occurrence(s, col, s->q_start[i], s->q_end[i], keep_spans)) return -1;
+    }
+    s->q_n = 0;
     return 0;
 }
 
@@ -219,8 +303,7 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     s->occ_n = 0;
     const HashTable *table = &job->table;
     for (size_t t = 0; t < nt; t++) {
-        int64_t col = table_lookup(table, s->tok_hash[t]);
-        if (col >= 0 && add_occurrence(s, col, s->orig[s->tok_start[t]], s->orig[s->tok_end[t] - 1] + 1, keep_spans)) return -1;
+        if (queue_key(s, s->tok_hash[t], s->orig[s->tok_start[t]], s->orig[s->tok_end[t] - 1] + 1)) return -1;
         s->running[t] = s->tok_hash[t];
     }
     for (int g = 2; g <= job->word_max; g++) {
@@ -229,8 +312,7 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
         for (size_t t = 0; t < count; t++) {
             uint64_t h = fmix(s->running[t] * PAIR_MIX + s->tok_hash[t + (size_t)g - 1] + SEED_WORD + (uint64_t)g);
             s->running[t] = h;
-            int64_t col = table_lookup(table, h);
-            if (col >= 0 && add_occurrence(s, col, s->orig[s->tok_start[t]], s->orig[s->tok_end[t + (size_t)g - 1] - 1] + 1, keep_spans)) return -1;
+            if (queue_key(s, h, s->orig[s->tok_start[t]], s->orig[s->tok_end[t + (size_t)g - 1] - 1] + 1)) return -1;
         }
     }
     /* 3. character n-grams over the squeezed stream */
@@ -241,14 +323,13 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             pw *= P_MUL;
             if (k + 1 >= job->char_min) {
                 uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_CHAR);
-                int64_t col = table_lookup(table, key);
-                if (col >= 0 && add_occurrence(s, col, s->sq_orig[i], s->sq_orig[i + (size_t)k] + 1, keep_spans)) return -1;
+                if (queue_key(s, key, s->sq_orig[i], s->sq_orig[i + (size_t)k] + 1)) return -1;
             }
         }
     }
     /* 4. word-boundary n-grams: each word token padded with a space on both sides; an opening
      * pad stands for the token's first character, a closing pad for its last */
-    for (size_t t = 0; t < nt; t++) {
+    for (size_t t = 0; job->wb_max > 0 && t < nt; t++) {
         size_t i = (size_t)s->tok_start[t], j = (size_t)s->tok_end[t];
         if (job->char_class[s->norm[i]] != CLASS_WORD) continue;
         size_t len = j - i + 2;
@@ -263,18 +344,18 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
                 if (k + 1 >= job->wb_min) {
                     size_t last = q == 0 ? i : (q == len - 1 ? j - 1 : i + q - 1);
                     uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_WB);
-                    int64_t col = table_lookup(table, key);
-                    if (col >= 0 && add_occurrence(s, col, s->orig[first], s->orig[last] + 1, keep_spans)) return -1;
+                    if (queue_key(s, key, s->orig[first], s->orig[last] + 1)) return -1;
                 }
             }
         }
     }
+    if (flush_queue(table, s, keep_spans)) return -1;
     /* 5. tf-idf with per-family L2 norms, then every head's decision value */
     const size_t stride = (size_t)job->n_heads + 1;
     double sq_norm[N_FAMILIES] = {0.0, 0.0, 0.0};
     for (size_t t = 0; t < s->touched_n; t++) {
         int64_t col = s->touched[t];
-        double w = (1.0 + log((double)s->counts[col])) * (double)job->columns[(size_t)col * stride];
+        double w = (1.0 + log((double)s->tcount[t])) * (double)job->columns[(size_t)col * stride];
         s->values[t] = w;
         sq_norm[job->families[col]] += w * w;
     }
@@ -290,22 +371,15 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
         for (int h = 0; h < job->n_heads; h++) decision[h] += value * (double)record[h + 1];
     }
     if (keep_spans) {
-        /* find each occurrence's column again: counts[col] now holds -(its touched index) - 1 */
-        for (size_t t = 0; t < s->touched_n; t++) {
-            s->tcount[t] = s->counts[s->touched[t]];
-            s->counts[s->touched[t]] = -(int32_t)t - 1;
-        }
         double *chars = job->out_chars + begin;
         for (size_t o = 0; o < s->occ_n; o++) {
-            int64_t col = s->occ_col[o];
-            size_t t = (size_t)(-(int64_t)s->counts[col] - 1);
-            double weight = s->values[t] * (double)job->columns[(size_t)col * stride + 1] / (double)s->tcount[t];
+            size_t t = (size_t)s->occ_col[o];
+            double weight = s->values[t] * (double)job->columns[(size_t)s->touched[t] * stride + 1] / (double)s->tcount[t];
             int64_t a = s->occ_start[o], b = s->occ_end[o];
             double density = weight / (double)(b > a ? b - a : 1);
             for (int64_t c = a; c < b; c++) chars[c] += density;
         }
     }
-    for (size_t t = 0; t < s->touched_n; t++) s->counts[s->touched[t]] = 0;
     return 0;
 }
 
@@ -374,7 +448,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.wb_max = wb_max;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || wb_min < 1 || wb_max < wb_min || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0) {
         release(b, N);
@@ -383,12 +457,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     }
     Scratch s;
     memset(&s, 0, sizeof(s));
-    s.counts = calloc((size_t)(job.n_features > 0 ? job.n_features : 1), sizeof(int32_t));
-    size_t n_alloc = (size_t)(job.n_features > 0 ? job.n_features : 1);
-    s.touched = malloc(n_alloc * sizeof(int64_t));
-    s.values = malloc(n_alloc * sizeof(double));
-    s.tcount = malloc(n_alloc * sizeof(int32_t));
-    int failed = s.counts == NULL || s.touched == NULL || s.values == NULL || s.tcount == NULL;
+    int failed = 0;
     if (!failed) {
         Py_BEGIN_ALLOW_THREADS
         for (Py_ssize_t d = 0; d < job.n_docs; d++) {
@@ -402,7 +471,9 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     free(s.norm); free(s.orig); free(s.sq); free(s.sq_orig);
     free(s.tok_start); free(s.tok_end); free(s.tok_hash); free(s.running);
     free(s.occ_col); free(s.occ_start); free(s.occ_end);
-    free(s.counts); free(s.touched); free(s.values); free(s.tcount);
+    free(s.q_key); free(s.q_start); free(s.q_end);
+    free(s.touched); free(s.values); free(s.tcount);
+    free(s.map_col); free(s.map_index); free(s.map_stamp);
     release(b, N);
     if (failed) return PyErr_NoMemory();
     Py_RETURN_NONE;

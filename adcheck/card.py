@@ -53,9 +53,10 @@ def render_model_card(meta: dict) -> str:
     lines += [
         "",
         "## Model",
-        f"- Features: word 1-{spec.get('word_ngram_max')}-grams and character {spec.get('char_ngram_min')}-"
-        f"{spec.get('char_ngram_max')}-grams of the normalised text (hashed, min_df {spec.get('min_df')}), "
-        f"TF-IDF; {meta.get('feature_count')} features.",
+        f"- Features: word 1-{spec.get('word_ngram_max')}-grams and squeezed character {spec.get('char_ngram_min')}-"
+        f"{spec.get('char_ngram_max')}-grams of the normalised text"
+        + (f", word-boundary character {spec.get('wb_ngram_min')}-{spec.get('wb_ngram_max')}-grams" if spec.get("wb_ngram_max") else "")
+        + f" (hashed, min_df {spec.get('min_df')}), TF-IDF; {meta.get('feature_count')} features.",
         f"- Logistic regression, C = {hyper.get('C')}, chosen by {hyper.get('n_folds')}-fold grouped "
         f"cross-validation on {hyper.get('selection_metric')}; one-vs-rest heads for the categories.",
         f"- File size: {meta.get('artifact', {}).get('bytes', 0) / 1e6:.1f} MB (model.joblib, sha256 "

@@ -73,10 +73,10 @@ class FeatureSpec:
     """Which n-grams make the features; stored with every model."""
 
     word_ngram_max: int = 2
-    char_ngram_min: int = 2
+    char_ngram_min: int = 1
     char_ngram_max: int = 3
     wb_ngram_min: int = 1
-    wb_ngram_max: int = 3
+    wb_ngram_max: int = 0  # 0: the word-boundary family is off (see training/default.toml)
     min_df: int = 3
     feature_version: int = 2
 
@@ -85,8 +85,8 @@ class FeatureSpec:
             raise ValueError("word_ngram_max must be 1..3")
         if not 1 <= self.char_ngram_min <= self.char_ngram_max <= 6:
             raise ValueError("char n-gram range must satisfy 1 <= min <= max <= 6")
-        if not 1 <= self.wb_ngram_min <= self.wb_ngram_max <= 6:
-            raise ValueError("wb n-gram range must satisfy 1 <= min <= max <= 6")
+        if self.wb_ngram_max and not 1 <= self.wb_ngram_min <= self.wb_ngram_max <= 6:
+            raise ValueError("wb n-gram range must satisfy 1 <= min <= max <= 6 (max 0 turns the family off)")
         if self.min_df < 1:
             raise ValueError("min_df must be >= 1")
 
@@ -290,7 +290,7 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         parts.append((sq_doc[starts], hashes, sq_orig[starts], sq_orig[starts + n - 1] + 1, FAMILY_CHAR))
 
     # word-boundary character n-grams: each word token padded with a space on both sides
-    if len(word_starts):
+    if len(word_starts) and spec.wb_ngram_max > 0:
         lengths = word_ends - word_starts
         sizes = lengths + 2
         token_offset = np.cumsum(sizes) - sizes

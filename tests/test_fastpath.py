@@ -17,6 +17,27 @@ def _numpy_twin(model):
     return dataclasses.replace(model, use_compiled=False)
 
 
+@pytest.fixture(scope="module")
+def wide_model(sample_rows):
+    """A model with every feature family on (the default leaves the word-boundary one off)."""
+    from adcheck.features import FeatureSpec
+    from adcheck.training import TrainConfig, train
+    from tests.test_training import _data
+
+    spec = FeatureSpec(word_ngram_max=3, char_ngram_min=2, char_ngram_max=4, wb_ngram_min=1, wb_ngram_max=3, min_df=2)
+    return train(_data(sample_rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
+
+
+def test_compiled_equals_numpy_with_every_family(wide_model, sample_rows):
+    texts = [r["text"] for r in sample_rows[:200]] + ["", "🔥🔥 최 고 ＮＯ．１ 1+1 100% ₩39,900!!", "a" * 5000]
+    assert np.allclose(wide_model.predict_proba(texts), _numpy_twin(wide_model).predict_proba(texts), rtol=0, atol=1e-9)
+    for text in texts[:30]:
+        assert abs(wide_model.predict_proba([text])[0] - reference_risk(wide_model, text)) < 1e-9
+    fast = wide_model.score(texts, explain=4)
+    slow = _numpy_twin(wide_model).score(texts, explain=4)
+    assert [[(e.start, e.end) for e in r.evidence] for r in fast] == [[(e.start, e.end) for e in r.evidence] for r in slow]
+
+
 def test_compiled_equals_numpy_and_reference(tiny_model, sample_rows):
     texts = [r["text"] for r in sample_rows[:200]] + ["", " ", "🔥🔥 최 고 ＮＯ．１ 1+1 100% ₩39,900", "a" * 20000, "\x00\ud800x"]
     twin = _numpy_twin(tiny_model)
