@@ -131,7 +131,7 @@ static inline size_t touched_index(Scratch *s, int64_t col) {
     return t;
 }
 
-static int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, int keep_spans) {
+static inline int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, int keep_spans) {
     size_t t = touched_index(s, col);
     s->tcount[t] += 1;
     col = (int64_t)t;
@@ -154,7 +154,7 @@ static int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t end, i
     return 0;
 }
 
-static int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end) {
+static inline int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end) {
     if (s->q_n >= s->q_cap) {
         size_t c1 = s->q_cap, c2 = s->q_cap, c3 = s->q_cap;
         if (grow((void **)&s->q_key, &c1, s->q_n + 1, sizeof(uint64_t))) return -1;
@@ -174,7 +174,7 @@ static int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end) {
 
 /* Look the queued n-grams up, prefetching the filter word and table slot a few keys ahead so
  * that the memory reads overlap instead of waiting one after another. */
-#define PREFETCH_AHEAD 8
+#define PREFETCH_AHEAD 16
 static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
     /* at most q_n distinct columns: size the touched arrays and the map (load <= 1/2) for that */
     size_t need = s->q_n + 1;
@@ -220,6 +220,7 @@ typedef struct {
     const uint32_t *cps;
     const int64_t *doc_starts;
     Py_ssize_t n_docs;
+    const uint8_t *map_known; /* 0 for code points the Python side has not mapped yet */
     const int64_t *map_len;
     const int64_t *map_first;
     const uint32_t *map_flat;
@@ -234,6 +235,8 @@ typedef struct {
     double *out_chars; /* may be NULL */
 } Job;
 
+#define UNKNOWN_CODEPOINT (-2)
+
 static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     int64_t begin = job->doc_starts[d], end = job->doc_starts[d + 1];
     int keep_spans = job->out_chars != NULL;
@@ -241,6 +244,7 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     size_t n = 0;
     for (int64_t i = begin; i < end; i++) {
         uint32_t cp = job->cps[i];
+        if (cp >= 0x110000 || !job->map_known[cp]) return UNKNOWN_CODEPOINT;
         int64_t len = job->map_len[cp];
         if (grow_norm(s, n + (size_t)len + 1)) return -1;
         const uint32_t *out = job->map_flat + job->map_first[cp];
@@ -405,17 +409,17 @@ static void release(Buf *bufs, int n) {
 }
 
 static PyObject *score_batch(PyObject *self, PyObject *args) {
-    PyObject *o[12];
+    PyObject *o[13];
     int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max;
-    if (!PyArg_ParseTuple(args, "OOOOOOOiOOOiiiiiiOO", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11], &o[7],
-                          &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &o[9], &o[10]))
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOOiiiiiiOO", &o[0], &o[1], &o[12], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11],
+                          &o[7], &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &o[9], &o[10]))
         return NULL;
-    enum { N = 12 };
+    enum { N = 13 };
     Buf b[N];
     memset(b, 0, sizeof(b));
     const char *names[N] = {"codepoints", "doc_starts", "map_len", "map_first", "map_flat", "char_class", "table_pairs",
-                            "columns", "families", "out_decision", "out_chars", "filter"};
-    Py_ssize_t sizes[N] = {4, 8, 8, 8, 4, 1, 8, 4, 1, 8, 8, 8};
+                            "columns", "families", "out_decision", "out_chars", "filter", "map_known"};
+    Py_ssize_t sizes[N] = {4, 8, 8, 8, 4, 1, 8, 4, 1, 8, 8, 8, 1};
     int has_chars = o[10] != Py_None;
     for (int i = 0; i < N; i++) {
         if (i == 10 && !has_chars) continue;
@@ -428,6 +432,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.cps = b[0].b.buf;
     job.doc_starts = b[1].b.buf;
     job.n_docs = b[1].b.len / 8 - 1;
+    job.map_known = b[12].b.buf;
     job.map_len = b[2].b.buf;
     job.map_first = b[3].b.buf;
     job.map_flat = b[4].b.buf;
@@ -450,7 +455,8 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.out_chars = has_chars ? b[10].b.buf : NULL;
     if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
-        (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0) {
+        (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
+        b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000) {
         release(b, N);
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
         return NULL;
@@ -458,16 +464,15 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     Scratch s;
     memset(&s, 0, sizeof(s));
     int failed = 0;
-    if (!failed) {
-        Py_BEGIN_ALLOW_THREADS
-        for (Py_ssize_t d = 0; d < job.n_docs; d++) {
-            if (score_doc(&job, &s, d)) {
-                failed = 1;
-                break;
-            }
+    Py_BEGIN_ALLOW_THREADS
+    for (Py_ssize_t d = 0; d < job.n_docs; d++) {
+        int status = score_doc(&job, &s, d);
+        if (status) {
+            failed = status;
+            break;
         }
-        Py_END_ALLOW_THREADS
     }
+    Py_END_ALLOW_THREADS
     free(s.norm); free(s.orig); free(s.sq); free(s.sq_orig);
     free(s.tok_start); free(s.tok_end); free(s.tok_hash); free(s.running);
     free(s.occ_col); free(s.occ_start); free(s.occ_end);
@@ -475,8 +480,9 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     free(s.touched); free(s.values); free(s.tcount);
     free(s.map_col); free(s.map_index); free(s.map_stamp);
     release(b, N);
+    if (failed == UNKNOWN_CODEPOINT) return PyLong_FromLong(1); /* the caller fills the tables and retries */
     if (failed) return PyErr_NoMemory();
-    Py_RETURN_NONE;
+    return PyLong_FromLong(0);
 }
 
 /* find_unknown(codepoints, known, out_indices) -> count: positions whose code point is not yet in

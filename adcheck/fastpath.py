@@ -43,16 +43,19 @@ def _unknown(codepoints: np.ndarray, known: np.ndarray) -> np.ndarray:
     return codepoints[~known[codepoints]]
 
 
-def _prepare(codepoints: np.ndarray, explain: bool) -> None:
+def _prepare_kinds(codepoints: np.ndarray) -> None:
+    """Make sure every code point of the batch is in the explanation's character-kind table."""
+    missing = _unknown(codepoints, _CHAR_KIND._known)
+    if len(missing):
+        _CHAR_KIND(missing)
+
+
+def _prepare(codepoints: np.ndarray) -> None:
     """Make sure every code point of the batch, and everything it maps to, is in the tables."""
     global _classified_upto
-    missing = _unknown(codepoints, _MAPPING.known)
+    missing = codepoints[~_MAPPING.known[codepoints]]
     if len(missing):
         _MAPPING.lookup(missing)
-    if explain:
-        missing = _unknown(codepoints, _CHAR_KIND._known)
-        if len(missing):
-            _CHAR_KIND(missing)
     flat = _MAPPING.flat
     if len(flat) > _classified_upto:
         _CHAR_CLASS(flat[_classified_upto:])
@@ -89,16 +92,25 @@ class CompiledScorer:
         """Per text and head, the decision value without intercept; with `explain` > 0, also the
         `explain` strongest evidence phrases of each text as (start, end, value) lists."""
         codepoints, starts = texts_to_codepoints(texts)
-        _prepare(codepoints, explain > 0)
+        if explain > 0:
+            _prepare_kinds(codepoints)
         n_heads = self.n_heads
-        decision = np.zeros((len(texts), n_heads), dtype=np.float64)
-        chars = np.zeros(len(codepoints), dtype=np.float64) if explain > 0 else None
         spec = self.vocabulary.spec
-        _fastscore.score_batch(
-            codepoints, starts, _MAPPING.length, _MAPPING.first, _MAPPING.flat, _CHAR_CLASS._values,
-            self.pairs, self.shift, self.filter, self.columns, self.families, n_heads, spec.word_ngram_max,
-            spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max, decision, chars,
-        )
+        for attempt in (1, 2):
+            decision = np.zeros((len(texts), n_heads), dtype=np.float64)
+            chars = np.zeros(len(codepoints), dtype=np.float64) if explain > 0 else None
+            # the kernel reports code points the tables do not hold yet; they are filled and it reruns
+            unknown = _fastscore.score_batch(
+                codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
+                _CHAR_CLASS._values, self.pairs, self.shift, self.filter, self.columns, self.families, n_heads,
+                spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max,
+                decision, chars,
+            )
+            if not unknown:
+                break
+            if attempt == 2:
+                raise RuntimeError("adcheck kernel: code points still missing from the tables after filling them")
+            _prepare(codepoints)
         if not explain:
             return decision, None
         k = explain

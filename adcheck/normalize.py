@@ -141,7 +141,7 @@ def texts_to_codepoints(texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
     starts = np.zeros(len(texts) + 1, dtype=np.int64)
     np.cumsum(lengths, out=starts[1:])
     joined = "".join(texts).encode("utf-32-le", "surrogatepass")
-    return np.frombuffer(joined, dtype="<u4").astype(np.uint32), starts
+    return np.frombuffer(joined, dtype="<u4"), starts  # read-only, no copy
 
 
 def _drop(mask_keep: np.ndarray, *arrays: np.ndarray) -> list[np.ndarray]:
