@@ -224,6 +224,7 @@ typedef struct {
     const int64_t *map_len;
     const int64_t *map_first;
     const uint32_t *map_flat;
+    int64_t map_flat_len;
     const uint8_t *char_class;
     HashTable table;
     const float *columns; /* per column: idf, then one weight per head (float32-exact parameters) */
@@ -246,6 +247,8 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
         uint32_t cp = job->cps[i];
         if (cp >= 0x110000 || !job->map_known[cp]) return UNKNOWN_CODEPOINT;
         int64_t len = job->map_len[cp];
+        /* an entry published after this call took its view of the flat table: ask for a rerun */
+        if (job->map_first[cp] + len > job->map_flat_len) return UNKNOWN_CODEPOINT;
         if (grow_norm(s, n + (size_t)len + 1)) return -1;
         const uint32_t *out = job->map_flat + job->map_first[cp];
         for (int64_t k = 0; k < len; k++) {
@@ -436,6 +439,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.map_len = b[2].b.buf;
     job.map_first = b[3].b.buf;
     job.map_flat = b[4].b.buf;
+    job.map_flat_len = b[4].b.len / 4;
     job.char_class = b[5].b.buf;
     job.table.pairs = b[6].b.buf;
     job.table.mask = (uint64_t)(b[6].b.len / 16) - 1;

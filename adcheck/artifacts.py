@@ -201,10 +201,15 @@ def verify_model_dir(model_dir: Path) -> dict:
 
 
 def load_model(model_dir: Path | str | None = None) -> AdModel:
-    """Load a model folder (default: the shipped model) after verifying it."""
+    """Load a model folder after verifying it (default: the promoted model, else the shipped one)."""
     import joblib
 
-    path = default_model_dir() if model_dir is None else Path(model_dir)
+    if model_dir is None:
+        from adcheck.registry import resolve_default_model_dir
+
+        path = resolve_default_model_dir()  # a model promoted with `adcheck models promote`, else the shipped one
+    else:
+        path = Path(model_dir)
     meta = verify_model_dir(path)
     try:
         payload = joblib.load(path / str(meta["artifact"]["file"]))

@@ -35,7 +35,6 @@ PARTIAL_SUFFIX = ".adcheck-partial"
 MANIFEST_SUFFIX = ".manifest.json"
 DEFAULT_CHUNK_ROWS = 4096
 
-_WORKER_MODEL = None  # set in the parent before forking workers, so the model is shipped once
 
 
 @dataclass
@@ -90,7 +89,7 @@ def output_columns(options: BatchOptions) -> list[str]:
     if options.include_text:
         columns.append("text")
     return columns + ["status", "error", "truncated", "risk", "band", "flagged", "categories", "evidence",
-                      "review_label", "review_note"]
+                      "review_label", "review_categories", "review_note"]
 
 
 def _score_texts(model, texts: list[str], explain: int, threshold: float | None) -> list[tuple]:
@@ -98,11 +97,6 @@ def _score_texts(model, texts: list[str], explain: int, threshold: float | None)
     for begin in range(0, len(texts), 4096):
         rows.extend(model.score_rows(texts[begin : begin + 4096], explain=explain, threshold=threshold))
     return rows
-
-
-def _worker_score(args: tuple[list[str], int, float | None]) -> list[tuple]:
-    texts, explain, threshold = args
-    return _score_texts(_WORKER_MODEL, texts, explain, threshold)
 
 
 def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> tuple[list[dict], Counter]:
@@ -132,6 +126,7 @@ def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> 
         if record.truncated:
             stats["truncated"] += 1
         row["review_label"] = ""
+        row["review_categories"] = ""
         row["review_note"] = ""
         rows.append(row)
     return rows, stats
@@ -272,7 +267,6 @@ def _handle_sigterm(signum, frame):
 
 def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, float], None] | None = None) -> BatchSummary:
     """Score every row of the inputs into `options.out`; see the module docstring."""
-    global _WORKER_MODEL
     started = time.perf_counter()
     started_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
     out = Path(options.out)
@@ -358,10 +352,11 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
                 progress(int(totals["rows"]), byte_counter[0], total_bytes, time.perf_counter() - started)
 
         if jobs > 1:
-            import multiprocessing
+            # threads share the one loaded model; the C kernel releases the GIL while it scores, so
+            # they run on all cores (forked processes could deadlock on locks held by other threads)
+            from concurrent.futures import ThreadPoolExecutor
 
-            _WORKER_MODEL = model
-            pool = multiprocessing.get_context("fork").Pool(jobs)
+            pool = ThreadPoolExecutor(jobs)
         for index, records in enumerate(chunks):
             if index < done:
                 continue
@@ -369,21 +364,19 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
             if pool is None:
                 emit(index, records, _score_texts(model, texts, options.explain, options.threshold))
                 continue
-            pending.append((index, records, pool.apply_async(_worker_score, ((texts, options.explain, options.threshold),))))
-            while len(pending) > 2 * jobs or (pending and pending[0][2].ready()):
+            pending.append((index, records, pool.submit(_score_texts, model, texts, options.explain, options.threshold)))
+            while len(pending) > 2 * jobs or (pending and pending[0][2].done()):
                 i, recs, job = pending.pop(0)
-                emit(i, recs, job.get())
+                emit(i, recs, job.result())
         for i, recs, job in pending:
-            emit(i, recs, job.get())
+            emit(i, recs, job.result())
         parts = sorted(partial.glob(f"part-*.{ext}"))
         if len(parts) != len(state["chunks"]):
             raise AdcheckError(f"{partial}: {len(parts)} part files for {len(state['chunks'])} recorded chunks; delete it and rerun")
         _finalize(parts, columns, fmt, out)
     finally:
         if pool is not None:
-            pool.terminate()
-            pool.join()
-        _WORKER_MODEL = None
+            pool.shutdown(wait=True, cancel_futures=True)
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
 

@@ -392,14 +392,15 @@ def models_show(
     model_dir: Annotated[Optional[Path], typer.Argument(help="Model folder (default: the shipped model).", file_okay=False)] = None,
     output_format: Annotated[ReportFormat, typer.Option("--format", "-f", help="table or json.")] = ReportFormat.table,
 ) -> None:
-    """Print a model's metadata after verifying its files.
+    """Print a model's metadata after verifying its files (default: the promoted or shipped model).
 
     Example: adcheck models show models/mine
     """
-    from adcheck.artifacts import default_model_dir, verify_model_dir
+    from adcheck.artifacts import verify_model_dir
+    from adcheck.registry import resolve_default_model_dir
 
     try:
-        meta = verify_model_dir(model_dir or default_model_dir())
+        meta = verify_model_dir(model_dir or resolve_default_model_dir())
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     if output_format is ReportFormat.json:
@@ -513,6 +514,13 @@ def prices(
         raise _fail(str(exc), exc.exit_code) from None
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
     _err(f"{summary.ads:,} ads, {summary.reference_claims:,} reference-price claims: {counts}; wrote {summary.out_path}")
+
+
+from adcheck.cli_models import register as _register_loop_commands  # noqa: E402  (commands kept in their own modules)
+from adcheck.cli_review import register as _register_review  # noqa: E402
+
+_register_review(app)
+_register_loop_commands(app, models_app)
 
 
 def run() -> None:

@@ -18,9 +18,6 @@ try:
 except ImportError:  # no compiler at install time: the NumPy path is used
     _fastscore = None
 
-_classified_upto = 0
-
-
 def _kind(char: str) -> int:
     if char.isspace():
         return 1
@@ -51,15 +48,9 @@ def _prepare_kinds(codepoints: np.ndarray) -> None:
 
 
 def _prepare(codepoints: np.ndarray) -> None:
-    """Make sure every code point of the batch, and everything it maps to, is in the tables."""
-    global _classified_upto
-    missing = codepoints[~_MAPPING.known[codepoints]]
-    if len(missing):
-        _MAPPING.lookup(missing)
-    flat = _MAPPING.flat
-    if len(flat) > _classified_upto:
-        _CHAR_CLASS(flat[_classified_upto:])
-        _classified_upto = len(flat)
+    """Make sure every code point of the batch, and the characters it maps to (classified before
+    they are published), is in the tables."""
+    _MAPPING.add(codepoints, on_new_outputs=_CHAR_CLASS)
 
 
 class CompiledScorer:
@@ -73,6 +64,8 @@ class CompiledScorer:
         columns = np.column_stack([vocabulary.idf, np.asarray(weights, dtype=np.float64).T])
         self.columns = np.ascontiguousarray(columns.astype(np.float32))
         self.exact = bool(np.array_equal(self.columns.astype(np.float64), columns))
+        # the risk head alone: 8 bytes a column, small enough to stay in the CPU cache
+        self.risk_columns = np.ascontiguousarray(self.columns[:, :2])
         self.families = np.ascontiguousarray(vocabulary.families, dtype=np.uint8)
         index = vocabulary.index
         pairs = np.empty((index.size, 2), dtype=np.uint64)
@@ -88,27 +81,29 @@ class CompiledScorer:
         filter_bits[positions.astype(np.int64)] = True
         self.filter = np.packbits(filter_bits, bitorder="little").view(np.uint64)
 
-    def decisions(self, texts: list[str], explain: int = 0) -> tuple[np.ndarray, list | None]:
+    def decisions(self, texts: list[str], explain: int = 0, risk_only: bool = False) -> tuple[np.ndarray, list | None]:
         """Per text and head, the decision value without intercept; with `explain` > 0, also the
-        `explain` strongest evidence phrases of each text as (start, end, value) lists."""
+        `explain` strongest evidence phrases of each text as (start, end, value) lists. With
+        `risk_only`, only the first head (the risk) is computed."""
         codepoints, starts = texts_to_codepoints(texts)
         if explain > 0:
             _prepare_kinds(codepoints)
-        n_heads = self.n_heads
+        n_heads = 1 if risk_only else self.n_heads
+        columns = self.risk_columns if risk_only else self.columns
         spec = self.vocabulary.spec
-        for attempt in (1, 2):
+        for attempt in range(1, 6):
             decision = np.zeros((len(texts), n_heads), dtype=np.float64)
             chars = np.zeros(len(codepoints), dtype=np.float64) if explain > 0 else None
             # the kernel reports code points the tables do not hold yet; they are filled and it reruns
             unknown = _fastscore.score_batch(
                 codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
-                _CHAR_CLASS._values, self.pairs, self.shift, self.filter, self.columns, self.families, n_heads,
+                _CHAR_CLASS._values, self.pairs, self.shift, self.filter, columns, self.families, n_heads,
                 spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max,
                 decision, chars,
             )
             if not unknown:
                 break
-            if attempt == 2:
+            if attempt == 5:
                 raise RuntimeError("adcheck kernel: code points still missing from the tables after filling them")
             _prepare(codepoints)
         if not explain:

@@ -108,6 +108,13 @@ class AdModel:
     def predict_proba(self, texts: Sequence[str], batch_size: int = 4096) -> np.ndarray:
         """Risk probability of each text (the misleading class)."""
         items = list(texts)
+        compiled = self._compiled()
+        if compiled is not None:
+            parts = [
+                _sigmoid(compiled.decisions(items[i : i + batch_size], 0, risk_only=True)[0][:, 0] + self.risk_head.intercept)
+                for i in range(0, len(items), batch_size)
+            ]
+            return np.concatenate(parts) if parts else np.zeros(0)
         parts = [_sigmoid(self._decisions(items[i : i + batch_size], 0)[0]) for i in range(0, len(items), batch_size)]
         return np.concatenate(parts) if parts else np.zeros(0)
 

@@ -18,6 +18,7 @@ texts at once with NumPy, and the tests hold the two equal.
 
 from __future__ import annotations
 
+import threading
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -89,26 +90,48 @@ class CodepointTable:
 
 
 class _CharMapping:
-    """Per code point: how many characters it becomes and which ones (flat storage)."""
+    """Per code point: how many characters it becomes and which ones (flat storage).
+
+    Filled lazily and shared by threads: new entries are written under a lock and published in an
+    order that lets a concurrent reader (the C kernel holds its own reference to `flat`) see either
+    nothing or a complete entry: `flat` first, then length and position, then `known`.
+    """
 
     def __init__(self) -> None:
         self.length = np.zeros(0x110000, dtype=np.int64)
         self.first = np.zeros(0x110000, dtype=np.int64)  # index into self.flat
         self.known = np.zeros(0x110000, dtype=bool)
         self.flat = np.zeros(0, dtype=np.uint32)
+        self._lock = threading.Lock()
+
+    def add(self, codepoints: np.ndarray, on_new_outputs=None) -> None:
+        """Add the code points not yet known; `on_new_outputs` sees the new output characters
+        before anything is published (used to classify them first)."""
+        if not len(codepoints) or self.known[codepoints].all():
+            return
+        with self._lock:
+            missing = np.unique(codepoints[~self.known[codepoints]])
+            if not len(missing):
+                return
+            base = len(self.flat)
+            extra: list[int] = []
+            lengths: list[int] = []
+            firsts: list[int] = []
+            for cp in missing.tolist():
+                mapped = [ord(c) for c in _map_char(chr(cp))]
+                firsts.append(base + len(extra))
+                lengths.append(len(mapped))
+                extra.extend(mapped)
+            flat = np.concatenate([self.flat, np.asarray(extra, dtype=np.uint32)])
+            if on_new_outputs is not None and len(extra):
+                on_new_outputs(flat[base:])
+            self.flat = flat
+            self.length[missing] = lengths
+            self.first[missing] = firsts
+            self.known[missing] = True
 
     def lookup(self, codepoints: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        missing = ~self.known[codepoints]
-        if missing.any():
-            extra: list[int] = []
-            base = len(self.flat)
-            for cp in np.unique(codepoints[missing]).tolist():
-                mapped = [ord(c) for c in _map_char(chr(cp))]
-                self.length[cp] = len(mapped)
-                self.first[cp] = base + len(extra)
-                extra.extend(mapped)
-                self.known[cp] = True
-            self.flat = np.concatenate([self.flat, np.asarray(extra, dtype=np.uint32)])
+        self.add(codepoints)
         return self.length[codepoints], self.first[codepoints]
 
 

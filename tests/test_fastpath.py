@@ -63,3 +63,17 @@ def test_compiled_matches_on_arbitrary_text(tiny_model, texts):
         assert [(e.start, e.end) for e in x.evidence] == [(e.start, e.end) for e in y.evidence]
         for e, f in zip(x.evidence, y.evidence):
             assert abs(e.contribution - f.contribution) < 1e-6
+
+
+def test_threads_share_one_model_safely(tiny_model):
+    """Fresh code points arriving in several threads at once fill the shared tables safely."""
+    import random
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = random.Random(3)
+    batches = [["".join(chr(rng.randint(0x4E00, 0x9FFF)) for _ in range(40)) + " 최고 best" for _ in range(50)] for _ in range(8)]
+    twin = _numpy_twin(tiny_model)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(tiny_model.predict_proba, batches))
+    for batch, got in zip(batches, results):
+        assert np.allclose(got, twin.predict_proba(batch), rtol=0, atol=1e-9)
