@@ -50,6 +50,7 @@ class BatchOptions:
     threshold: float | None = None
     explain: int = 3
     include_text: bool = True
+    prices: bool = False  # add the price claims and the discount arithmetic check (slower)
 
 
 @dataclass
@@ -88,14 +89,34 @@ def output_columns(options: BatchOptions) -> list[str]:
     columns = ["id", "source", "position", *options.read.keep_cols]
     if options.include_text:
         columns.append("text")
-    return columns + ["status", "error", "truncated", "risk", "band", "flagged", "categories", "evidence",
+    columns += ["status", "error", "truncated", "risk", "band", "flagged", "categories", "evidence"]
+    if options.prices:
+        columns += ["price_claims", "price_findings"]
+    return columns + [
                       "review_label", "review_categories", "review_note"]
 
 
-def _score_texts(model, texts: list[str], explain: int, threshold: float | None) -> list[tuple]:
+def _price_fields(text: str) -> tuple[str, str]:
+    """The price claims of a text and the check of its stated discounts, as two flat strings."""
+    from adcheck.price_claims import check_consistency, extract_price_claims
+
+    claims = extract_price_claims(text)
+    if not claims:
+        return "", ""
+    described = []
+    for c in claims:
+        figure = f"{c.percent:g}%" if c.percent is not None else (f"{c.amount:g} {c.currency or ''}".strip() if c.amount is not None else c.text)
+        described.append(f"{c.kind} {figure} [{c.start}:{c.end}]")
+    findings = [f"{f.status}: {f.message}" for f in check_consistency(claims) if f.status != "consistent" or f.stated_percent is not None]
+    return "; ".join(described), " | ".join(findings)
+
+
+def _score_texts(model, texts: list[str], explain: int, threshold: float | None, prices: bool = False) -> list[tuple]:
     rows: list[tuple] = []
     for begin in range(0, len(texts), 4096):
         rows.extend(model.score_rows(texts[begin : begin + 4096], explain=explain, threshold=threshold))
+    if prices:
+        rows = [row + _price_fields(text) for row, text in zip(rows, texts)]
     return rows
 
 
@@ -111,9 +132,12 @@ def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> 
             row["text"] = record.text
         stats["rows"] += 1
         if record.error is None:
-            risk, band, flagged, categories, evidence = next(it)
+            scored = next(it)
+            risk, band, flagged, categories, evidence = scored[:5]
             row.update(status="scored", error="", truncated=record.truncated, risk=risk, band=band, flagged=flagged,
                        categories=categories, evidence=evidence)
+            if options.prices:
+                row.update(price_claims=scored[5], price_findings=scored[6])
             stats["scored"] += 1
             stats[f"band:{band}"] += 1
             for item in filter(None, categories.split(";")):
@@ -121,6 +145,8 @@ def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> 
         else:
             row.update(status="error", error=record.error, truncated=record.truncated, risk=None, band="", flagged=None,
                        categories="", evidence="")
+            if options.prices:
+                row.update(price_claims="", price_findings="")
             stats["errored"] += 1
             stats[f"reason:{record.error.split(' (')[0]}"] += 1
         if record.truncated:
@@ -294,7 +320,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         "text_cols": options.read.text_cols, "id_col": options.read.id_col, "keep_cols": options.read.keep_cols,
         "max_text_chars": options.read.max_text_chars, "max_line_chars": options.read.max_line_chars,
         "format": fmt, "chunk_rows": options.chunk_rows, "threshold": options.threshold, "explain": options.explain,
-        "include_text": options.include_text,
+        "include_text": options.include_text, "prices": options.prices,
     }
     identity = {
         "inputs": [{k: v for k, v in i.items() if k != "path"} | {"path": i["path"]} for i in inputs],
@@ -362,9 +388,9 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
                 continue
             texts = [r.text for r in records if r.error is None]
             if pool is None:
-                emit(index, records, _score_texts(model, texts, options.explain, options.threshold))
+                emit(index, records, _score_texts(model, texts, options.explain, options.threshold, options.prices))
                 continue
-            pending.append((index, records, pool.submit(_score_texts, model, texts, options.explain, options.threshold)))
+            pending.append((index, records, pool.submit(_score_texts, model, texts, options.explain, options.threshold, options.prices)))
             while len(pending) > 2 * jobs or (pending and pending[0][2].done()):
                 i, recs, job = pending.pop(0)
                 emit(i, recs, job.result())

@@ -148,6 +148,7 @@ def score(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for --out runs (0: all cores).")] = 0,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (the unit of resumption).")] = 4096,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
+    price_claims: Annotated[bool, typer.Option("--prices", help="With --out: add price claims and the discount arithmetic check (slower).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     model_dir: ModelOption = None,
     output_format: Annotated[
@@ -176,6 +177,7 @@ def score(
         _score_batch(
             [Path(p) for p in input_paths or []], Path(out), columns, id_col, list(keep_cols or []), resume, overwrite, jobs,
             chunk_rows, not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
+            price_claims,
         )
         return
     if output_format is OutputFormat.parquet:
@@ -269,7 +271,7 @@ def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, incl
 
 
 def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, jobs, chunk_rows, include_text, quiet,
-                 model_dir, output_format, threshold, explain, fail_on) -> None:
+                 model_dir, output_format, threshold, explain, fail_on, prices=False) -> None:
     from adcheck.batch import BatchOptions, run_batch
     from adcheck.records import ReadOptions
 
@@ -280,7 +282,7 @@ def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, j
     options = BatchOptions(
         inputs=list(inputs), out=out, read=ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
         output_format=output_format.value if output_format else None, chunk_rows=chunk_rows, jobs=jobs,
-        resume=resume, overwrite=overwrite, threshold=threshold, explain=explain, include_text=include_text,
+        resume=resume, overwrite=overwrite, threshold=threshold, explain=explain, include_text=include_text, prices=prices,
     )
     show_progress = not quiet and sys.stderr.isatty()
     try:

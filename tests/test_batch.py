@@ -253,3 +253,14 @@ def test_xlsx_and_zstd_inputs(tmp_path, tiny_model):
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert frame["id"].tolist() == ["101", "102", "ads.jsonl.zst:1"]
     assert frame["status"].tolist() == ["scored", "error", "scored"]
+
+
+def test_price_claims_columns(tmp_path, tiny_model):
+    path = tmp_path / "ads.csv"
+    path.write_text('text\n"정가 660,000원 → 270,000원 65% 할인"\n보습 크림\n', encoding="utf-8")
+    out = tmp_path / "out.csv"
+    run_batch(tiny_model, _options([path], out, prices=True))
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert "reference 660000 KRW [3:11]" in frame["price_claims"][0]
+    assert frame["price_findings"][0].startswith("inconsistent") and "59.1%" in frame["price_findings"][0]
+    assert frame["price_claims"][1] == "" and frame["price_findings"][1] == ""
