@@ -51,6 +51,10 @@ class BatchOptions:
     explain: int = 3
     include_text: bool = True
     prices: bool = False  # add the price claims and the discount arithmetic check (slower)
+    price_history: Path | None = None  # check reference prices against the prices charged
+    listing_col: str = "listing_id"  # with price_history: the ads' listing id and date columns
+    date_col: str = "date"
+    history_options: object = None  # adcheck.prices.HistoryOptions (default when None)
 
 
 @dataclass
@@ -66,6 +70,7 @@ class BatchSummary:
     errors_by_reason: dict = field(default_factory=dict)
     skipped_files: list = field(default_factory=list)
     sources: list = field(default_factory=list)
+    price_verdicts: dict = field(default_factory=dict)
     seconds: float = 0.0
     resumed_chunks: int = 0
 
@@ -92,6 +97,8 @@ def output_columns(options: BatchOptions) -> list[str]:
     columns += ["status", "error", "truncated", "risk", "band", "flagged", "categories", "evidence"]
     if options.prices:
         columns += ["price_claims", "price_findings"]
+    if options.price_history is not None:
+        columns += ["price_verdicts"]
     return columns + [
                       "review_label", "review_categories", "review_note"]
 
@@ -118,6 +125,28 @@ def _score_texts(model, texts: list[str], explain: int, threshold: float | None,
     if prices:
         rows = [row + _price_fields(text) for row, text in zip(rows, texts)]
     return rows
+
+
+def _price_verdicts(records: list[Record], history, options: BatchOptions) -> list[str]:
+    """Per record, its reference prices checked against the history: "status: reason" joined."""
+    import pandas as pd
+
+    from adcheck.prices import check_reference_prices
+
+    ads = pd.DataFrame({
+        "text": [r.text for r in records],
+        "listing_id": [r.keep.get(options.listing_col, "") for r in records],
+        "date": [r.keep.get(options.date_col, "") for r in records],
+    })
+    usable = [i for i, r in enumerate(records) if r.error is None]
+    verdicts = [""] * len(records)
+    if not usable:
+        return verdicts
+    found = check_reference_prices(ads.iloc[usable].reset_index(drop=True), history, options.history_options)
+    for ad_row, group in found.groupby("ad_row", sort=False):
+        parts = [f"{row.status}: {row.reason}" for row in group.itertuples() if isinstance(row.claim_text, str) and row.claim_text]
+        verdicts[usable[int(ad_row) - 1]] = " | ".join(parts)
+    return verdicts
 
 
 def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> tuple[list[dict], Counter]:
@@ -151,6 +180,8 @@ def _rows(records: list[Record], scores: list[tuple], options: BatchOptions) -> 
             stats[f"reason:{record.error.split(' (')[0]}"] += 1
         if record.truncated:
             stats["truncated"] += 1
+        if options.price_history is not None:
+            row["price_verdicts"] = ""
         row["review_label"] = ""
         row["review_categories"] = ""
         row["review_note"] = ""
@@ -304,6 +335,15 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
             raise InputDataError("writing Parquet needs pyarrow: pip install 'adcheck[parquet]'") from None
     if not options.read.text_cols:
         raise InputDataError("no text column given")
+    history = None
+    if options.price_history is not None:
+        from adcheck.prices import HistoryOptions, load_price_history
+
+        options.history_options = options.history_options or HistoryOptions()
+        history = load_price_history(options.price_history, options.history_options)
+        for column in (options.listing_col, options.date_col):
+            if column not in options.read.keep_cols:
+                options.read.keep_cols.append(column)  # read (and keep) what the history check joins on
     if out.exists() and not options.overwrite:
         raise InputDataError(f"{out} exists; choose another --out or pass --overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -321,6 +361,8 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         "max_text_chars": options.read.max_text_chars, "max_line_chars": options.read.max_line_chars,
         "format": fmt, "chunk_rows": options.chunk_rows, "threshold": options.threshold, "explain": options.explain,
         "include_text": options.include_text, "prices": options.prices,
+        "price_history": str(options.price_history) if options.price_history else None,
+        "listing_col": options.listing_col, "date_col": options.date_col,
     }
     identity = {
         "inputs": [{k: v for k, v in i.items() if k != "path"} | {"path": i["path"]} for i in inputs],
@@ -367,6 +409,12 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
 
         def emit(index: int, records: list[Record], scores: list[tuple]) -> None:
             rows, stats = _rows(records, scores, options)
+            if history is not None:
+                for row, verdict in zip(rows, _price_verdicts(records, history, options)):
+                    row["price_verdicts"] = verdict
+                    if verdict:
+                        for part in verdict.split(" | "):
+                            stats[f"price:{part.split(':', 1)[0]}"] += 1
             try:
                 _write_part(rows, columns, fmt, partial / f"part-{index:07d}.{ext}")
                 state["chunks"].append(dict(stats))
@@ -413,6 +461,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
     summary.bands = {b: int(totals[f"band:{b}"]) for b in ("high", "medium", "low")}
     summary.categories = {k.split(":", 1)[1]: int(v) for k, v in sorted(totals.items()) if k.startswith("category:")}
     summary.errors_by_reason = {k.split(":", 1)[1]: int(v) for k, v in sorted(totals.items()) if k.startswith("reason:")}
+    summary.price_verdicts = {k.split(":", 1)[1]: int(v) for k, v in sorted(totals.items()) if k.startswith("price:")}
     summary.seconds = time.perf_counter() - started
     manifest = {
         "schema_version": SCHEMA_VERSION,
@@ -424,7 +473,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         "model": {"id": model_meta.get("model_id"), "sha256": (model_meta.get("artifact") or {}).get("sha256"),
                   "band_thresholds": getattr(model, "band_thresholds", None)},
         "parameters": parameters,
-        "counts": {k: v for k, v in asdict(summary).items() if k in ("rows_read", "scored", "errored", "truncated", "bands", "categories", "errors_by_reason")},
+        "counts": {k: v for k, v in asdict(summary).items() if k in ("rows_read", "scored", "errored", "truncated", "bands", "categories", "errors_by_reason", "price_verdicts")},
         "started_at": started_at,
         "finished_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
         "seconds": round(summary.seconds, 3),

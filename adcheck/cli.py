@@ -149,6 +149,11 @@ def score(
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (the unit of resumption).")] = 4096,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
     price_claims: Annotated[bool, typer.Option("--prices", help="With --out: add price claims and the discount arithmetic check (slower).")] = False,
+    price_history: Annotated[
+        Optional[Path], typer.Option("--price-history", help="With --out: check reference prices against this price history (see adcheck prices).", dir_okay=False)
+    ] = None,
+    listing_col: Annotated[str, typer.Option("--listing-col", help="With --price-history: the ads' listing id column.")] = "listing_id",
+    date_col: Annotated[str, typer.Option("--date-col", help="With --price-history: the ads' date column.")] = "date",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     model_dir: ModelOption = None,
     output_format: Annotated[
@@ -177,7 +182,7 @@ def score(
         _score_batch(
             [Path(p) for p in input_paths or []], Path(out), columns, id_col, list(keep_cols or []), resume, overwrite, jobs,
             chunk_rows, not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
-            price_claims,
+            price_claims, price_history, listing_col, date_col,
         )
         return
     if output_format is OutputFormat.parquet:
@@ -271,7 +276,8 @@ def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, incl
 
 
 def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, jobs, chunk_rows, include_text, quiet,
-                 model_dir, output_format, threshold, explain, fail_on, prices=False) -> None:
+                 model_dir, output_format, threshold, explain, fail_on, prices=False, price_history=None,
+                 listing_col="listing_id", date_col="date") -> None:
     from adcheck.batch import BatchOptions, run_batch
     from adcheck.records import ReadOptions
 
@@ -283,6 +289,7 @@ def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, j
         inputs=list(inputs), out=out, read=ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
         output_format=output_format.value if output_format else None, chunk_rows=chunk_rows, jobs=jobs,
         resume=resume, overwrite=overwrite, threshold=threshold, explain=explain, include_text=include_text, prices=prices,
+        price_history=price_history, listing_col=listing_col, date_col=date_col,
     )
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -301,6 +308,8 @@ def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, j
         _err(f"{summary.rows_read:,} rows read: {summary.scored:,} scored, {summary.errored:,} errors, {summary.truncated:,} truncated "
              f"in {summary.seconds:,.1f} s ({summary.rate:,.0f} rows/s)")
         _err(f"bands: {bands}; categories flagged: {categories}")
+        if summary.price_verdicts:
+            _err("reference prices: " + ", ".join(f"{k} {v:,}" for k, v in summary.price_verdicts.items()))
         for reason, count in summary.errors_by_reason.items():
             _err(f"  error rows: {count:,} x {reason}")
         for skipped in summary.skipped_files:

@@ -264,3 +264,23 @@ def test_price_claims_columns(tmp_path, tiny_model):
     assert "reference 660000 KRW [3:11]" in frame["price_claims"][0]
     assert frame["price_findings"][0].startswith("inconsistent") and "59.1%" in frame["price_findings"][0]
     assert frame["price_claims"][1] == "" and frame["price_findings"][1] == ""
+
+
+def test_price_history_verdicts_in_the_output(tmp_path, tiny_model):
+    ads = tmp_path / "ads.csv"
+    ads.write_text(
+        'listing_id,date,text\n'
+        'L1,2026-03-21,"정가 189,000원 → 39,900원 79% 할인"\n'
+        'L2,2026-03-21,"Was $120, now $60 - 50% off"\n'
+        'L3,2026-03-21,보습 크림 50ml\n', encoding="utf-8")
+    history = tmp_path / "history.csv"
+    history.write_text("listing_id,date,price,currency\n" + "".join(
+        f"L1,2026-03-{d:02d},39900,KRW\nL2,2026-03-{d:02d},120,USD\n" for d in range(1, 21)), encoding="utf-8")
+    out = tmp_path / "out.csv"
+    summary = run_batch(tiny_model, _options([ads], out, price_history=history))
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert frame["price_verdicts"][0].startswith("not_supported: reference 189,000 KRW was not the price charged")
+    assert frame["price_verdicts"][1].startswith("supported:")
+    assert frame["price_verdicts"][2] == ""
+    assert {"listing_id", "date"} <= set(frame.columns)
+    assert summary.price_verdicts == {"not_supported": 1, "supported": 1}
