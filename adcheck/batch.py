@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from adcheck import __version__
+from adcheck.atomic import atomic_output, write_json_atomic
 from adcheck.errors import AdcheckError, InputDataError
 from adcheck.records import ReadOptions, Record, SourceReader
 from adcheck.results import SCHEMA_VERSION
@@ -227,17 +228,11 @@ def _arrow_table(rows: list[dict], columns: list[str], pa):
 
 
 def _atomic_json(path: Path, data: dict) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    with open(temporary, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, ensure_ascii=False, indent=2)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
+    write_json_atomic(path, data)
 
 
 def _finalize(parts: list[Path], columns: list[str], fmt: str, out: Path) -> None:
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_output(out) as temporary:
         if fmt == "parquet":
             import pyarrow.parquet as pq
 
@@ -262,12 +257,6 @@ def _finalize(parts: list[Path], columns: list[str], fmt: str, out: Path) -> Non
                 for part in parts:
                     with open(part, "rb") as source:
                         shutil.copyfileobj(source, handle, 1 << 20)
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def _chunks(sources: list[Source], read: ReadOptions, chunk_rows: int, summary: BatchSummary,

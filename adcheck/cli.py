@@ -449,7 +449,8 @@ def data_check(
 
     Exits 1 when any error is found. Example: adcheck data check training/data/corpus
     """
-    from adcheck.datacheck import check_files, update_card as write_card
+    from adcheck.datacheck import check_files
+    from adcheck.datacheck import update_card as write_card
 
     files: list[Path] = []
     for path in paths:

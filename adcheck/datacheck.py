@@ -8,6 +8,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adcheck.atomic import write_text_atomic
 from adcheck.normalize import normalize_text
 from adcheck.taxonomy import CATEGORY_CODES, LABEL_ACCEPTABLE, LABEL_MISLEADING, LABELS, LANGUAGES, parse_categories
 
@@ -218,7 +219,6 @@ STATS_END = "<!-- stats:end -->"
 
 def update_card(card: Path, stats: dict) -> None:
     """Replace the generated statistics block of a data card, atomically."""
-    import os
 
     from adcheck.errors import InputDataError
 
@@ -228,6 +228,4 @@ def update_card(card: Path, stats: dict) -> None:
     before, rest = text.split(STATS_START, 1)
     _, after = rest.split(STATS_END, 1)
     new = before + STATS_START + "\n" + render_statistics(stats) + STATS_END + after
-    temporary = card.with_name(f".{card.name}.tmp")
-    temporary.write_text(new, encoding="utf-8")
-    os.replace(temporary, card)
+    write_text_atomic(card, new)

@@ -27,7 +27,6 @@ import math
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 import numpy as np

@@ -14,11 +14,11 @@ import hashlib
 import io
 import json
 import math
-import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from adcheck.atomic import write_text_atomic
 from adcheck.datacheck import CORPUS_COLUMNS, NEAR_DUPLICATE_RUN
 from adcheck.errors import InputDataError
 from adcheck.language import detect_language
@@ -219,11 +219,4 @@ def write_feedback(rows: list[dict], out: Path, *, overwrite: bool = False) -> P
         content = buffer.getvalue()
     else:
         content = "".join(json.dumps({c: r.get(c, "") for c in FEEDBACK_COLUMNS}, ensure_ascii=False) + "\n" for r in rows)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_text(content, encoding="utf-8")
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return out
+    return write_text_atomic(out, content)

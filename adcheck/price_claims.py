@@ -6,8 +6,6 @@ import re
 import unicodedata
 from dataclasses import asdict, dataclass, replace
 
-
-
 KIND_REFERENCE = "reference"
 KIND_SALE = "sale"
 KIND_DISCOUNT = "discount"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 import zoneinfo
 from dataclasses import asdict, dataclass, field
@@ -11,29 +10,30 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from adcheck.atomic import atomic_output
 from adcheck.errors import InputDataError
 from adcheck.price_claims import (  # noqa: F401  (re-exported: the claims API lives in price_claims)
+    _CURRENCY_WORDS,
+    _KOREAN,
+    _PREFIX,
+    _PRICE_EPSILON,
+    _SUFFIX,
     BASE_RULES,
+    CLAIM_KINDS,
     NOT_CHECKABLE,
     NOT_SUPPORTED,
     SUPPORTED,
     VERDICT_STATUSES,
-    _CURRENCY_WORDS,
-    _KOREAN,
-    _Offer,
-    _PREFIX,
-    _PRICE_EPSILON,
-    _SUFFIX,
+    ConsistencyFinding,
+    PriceClaim,
     _currency_code,
     _is_korean_number,
+    _Offer,
+    check_consistency,
     extract_price_claims,
     group_offers,
     parse_korean_amount,
     parse_number,
-    CLAIM_KINDS,
-    ConsistencyFinding,
-    PriceClaim,
-    check_consistency,
     read_amount,
 )
 from adcheck.readers import read_table, require_column
@@ -771,17 +771,9 @@ class PriceCheckSummary:
 
 
 def _write_csv_atomic(frame: pd.DataFrame, out: Path) -> None:
-    """Write next to the target and rename, so a reader never sees a half-written file."""
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_output(out) as temporary:
         with open(temporary, "w", encoding="utf-8", newline="") as handle:
             frame.to_csv(handle, index=False, lineterminator="\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, out)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
 
 
 def run_price_check(ads_path: Path | str, history_path: Path | str, out_path: Path | str, *, text_col: str = "text",

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from adcheck.atomic import write_json_atomic
 from adcheck.errors import AdcheckError, ModelFileError
 
 POINTER_FILE = "DEFAULT"
@@ -103,16 +104,7 @@ def promote(model_dir: Path | str, root: Path | str | None = None) -> dict:
         "sha256": meta["artifact"]["sha256"],
         "promoted_at": datetime.now(UTC).replace(microsecond=0).isoformat(),
     }
-    path = root / POINTER_FILE
-    temporary = root / f".{POINTER_FILE}.tmp-{os.getpid()}"
-    try:
-        with open(temporary, "w", encoding="utf-8") as handle:
-            handle.write(json.dumps(pointer, ensure_ascii=False, indent=2) + "\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
+    write_json_atomic(root / POINTER_FILE, pointer)
     return pointer
 
 

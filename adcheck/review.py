@@ -13,14 +13,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 from adcheck import __version__
+from adcheck.atomic import write_text_atomic
 from adcheck.claims import split_claims
 from adcheck.documents import Document, Limits, discover
 from adcheck.results import BANDS, band_for
@@ -240,26 +239,8 @@ def to_csv(report: ReviewReport) -> str:
 
 
 def write_atomic(path: Path | str, content: str) -> Path:
-    """Write text to `path` via a temporary file in the same folder and a rename: the file
-    appears complete or not at all."""
-    path = Path(path)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(temp, 0o666 & ~mask)
-        os.replace(temp, path)
-    except BaseException:
-        try:
-            os.unlink(temp)
-        except OSError:
-            pass
-        raise
-    return path
+    """Write text to `path` so that it appears complete or not at all."""
+    return write_text_atomic(path, content)
 
 
 def without_timestamps(data: dict) -> dict:

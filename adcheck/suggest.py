@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from adcheck.atomic import write_text_atomic
 from adcheck.errors import InputDataError
 
 POOL_FACTOR = 3  # picks come from the POOL_FACTOR x n most uncertain representatives
@@ -153,11 +153,4 @@ def write_suggestions(suggestions: list[Suggestion], out: Path, model_id: str, *
     writer.writeheader()
     for s in suggestions:
         writer.writerow({**s.__dict__, "review_label": "", "review_categories": "", "review_note": "", "model_id": model_id})
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.tmp-{os.getpid()}")
-    try:
-        temporary.write_text(buffer.getvalue(), encoding="utf-8")
-        os.replace(temporary, out)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return out
+    return write_text_atomic(out, buffer.getvalue())
