@@ -36,7 +36,7 @@ class Claim:
 _SEPARATOR_CHARS = (
     "\U0001F000-\U0001FAFF"  # emoji, pictographs
     "\u2600-\u27BF"  # misc symbols, dingbats (✔ ✅ ★ ❤ ➤)
-    "\u2190-\u21FF"  # arrows
+    "\u219A-\u21CF\u21D3-\u21FF"  # arrows, but not → ← ⇒ ...: they join prices ("189,000원 → 39,900원")
     "\u25A0-\u25FF"  # geometric shapes (■ ● ◆ ▶)
     "\u2B00-\u2BFF"  # misc symbols and arrows (⭐)
     "\u2022\u2023\u2043\u204C\u204D\u2219\u25E6\u30FB\u203B"  # • ‣ ⁃ ∙ ◦ ・ ※

@@ -190,6 +190,10 @@ def _claim_html(doc: dict, claim: dict) -> str:
     evidence = ", ".join(
         f'&ldquo;{_e(e["text"])}&rdquo; {e["contribution"]:+.2f}' for e in claim["evidence"]
     )
+    # the arithmetic of stated discounts (adcheck.price_claims): shown when a figure does not add up
+    price_checks = "; ".join(
+        _e(f["message"]) for f in claim.get("price_findings") or [] if f.get("status") == "inconsistent"
+    )
     return (
         f'<div class="claim band-{_e(claim["band"])}" data-band="{_e(claim["band"])}" data-cats="{_e(codes)}">'
         f'<div class="line">{_badge(claim["band"])} <b>risk {claim["risk"]:.3f}</b> &middot; flagged at &ge; {claim["threshold"]:.3f}'
@@ -198,6 +202,7 @@ def _claim_html(doc: dict, claim: dict) -> str:
         + (f'<ul class="legal">{"".join(legal)}</ul>' if legal else '<div class="line">No category reached its threshold.</div>')
         + f'<div class="line">Location: <span class="path">{location}</span></div>'
         + (f'<div class="line">Evidence (log-odds): {evidence}</div>' if evidence else "")
+        + (f'<div class="line"><b>Price check</b>: {price_checks}</div>' if price_checks else "")
         + "</div>"
     )
 

@@ -81,3 +81,11 @@ def test_claims_always_map_back_to_the_text(text):
     assert ends == sorted(ends)
     for a, b in zip(claims, claims[1:]):
         assert a.end <= b.start
+
+
+def test_price_arrows_do_not_split_a_claim():
+    from adcheck.claims import split_claims
+
+    text = "정가 189,000원 → 39,900원 79% 할인! ➤ 오늘만"
+    claims = [c.text for c in split_claims(text)]
+    assert "정가 189,000원 → 39,900원 79% 할인!" in claims

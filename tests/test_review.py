@@ -268,3 +268,16 @@ def test_files_needing_the_extra_are_named(tmp_path, model, monkeypatch):
     assert report.summary["documents_read"] == 1
     page = render(report.to_dict())
     assert "need the optional document parsers" in page and "adcheck[documents]" in page
+
+
+def test_report_shows_discounts_that_do_not_add_up(tmp_path):
+    from adcheck import load_model
+    from adcheck.report_html import render
+    from adcheck.review import ReviewOptions, review
+
+    folder = tmp_path / "case"
+    folder.mkdir()
+    (folder / "banner.txt").write_text("정가 660,000원 → 270,000원 65% 할인! 오늘만 이 가격\n", encoding="utf-8")
+    report = review([folder], load_model(), ReviewOptions())
+    html = render(report.to_dict() if hasattr(report, "to_dict") else report)
+    assert "Price check" in html and "59.1%" in html
