@@ -197,14 +197,14 @@ def models_list(
         typer.echo(json.dumps({"default": str(resolve_default_model_dir(root)), "pointer": pointer,
                                "models": [e.to_dict() for e in entries]}, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{'':2}{'model id':<34}{'parent':<34}{'rows':>7}{'added':>7}{'cv PR-AUC':>10}{'frozen PR-AUC':>14}  {'gate':<10}{'sha256':<14}path")
+    typer.echo(f"{'':2}{'model id':<34}{'parent':<34}{'rows':>7}{'added':>7}{'cv PR-AUC':>10}{'frozen PR-AUC':>14}  {'gate':<12}{'sha256':<14}path")
     for e in entries:
         if e.problem:
-            typer.echo(f"{'!':2}{'BROKEN':<34}{'':<34}{'':>7}{'':>7}{'':>10}{'':>14}  {'':<10}{'':<14}{e.path}: {e.problem}")
+            typer.echo(f"{'!':2}{'BROKEN':<34}{'':<34}{'':>7}{'':>7}{'':>10}{'':>14}  {'':<12}{'':<14}{e.path}: {e.problem}")
             continue
         mark = "* " if e.is_default else "  "
         typer.echo(f"{mark}{_fmt(e.model_id):<34}{_fmt(e.parent):<34}{_fmt(e.rows):>7}{_fmt(e.added_rows):>7}"
-                   f"{_fmt(e.metrics.get('cv_pr_auc')):>10}{_fmt(e.metrics.get('frozen_pr_auc')):>14}  {_fmt(e.gate):<10}"
+                   f"{_fmt(e.metrics.get('cv_pr_auc')):>10}{_fmt(e.metrics.get('frozen_pr_auc')):>14}  {_fmt(e.gate):<12}"
                    f"{(e.sha256 or '')[:12]:<14}{e.path}")
     default = resolve_default_model_dir(root)
     _err(f"default model: {default}" + ("" if any(e.is_default for e in entries) else " (no verified promotion pointer)"))
