@@ -47,8 +47,17 @@ def render_model_card(meta: dict) -> str:
     ]
     if counts.get("categories"):
         lines.append("- Misleading examples per category: " + ", ".join(f"{k} {v}" for k, v in counts["categories"].items()) + ".")
-    for source in data.get("sources", []):
-        lines.append(f"- Source `{source['path']}`: {source['rows']} rows, sha256 `{source['sha256'][:16]}...`.")
+    sources = data.get("sources", [])
+    if len(sources) <= 5:
+        for source in sources:
+            lines.append(f"- Source `{source['path']}`: {source['rows']} rows, sha256 `{source['sha256'][:16]}...`.")
+    else:
+        folders = sorted({str(s["path"]).rsplit("/", 1)[0] for s in sources})
+        lines.append(
+            f"- Sources: {len(sources)} files in {', '.join(f'`{f}`' for f in folders[:8])}"
+            f"{' and more' if len(folders) > 8 else ''}; combined sha256 `{str(data.get('sha256', ''))[:16]}...`"
+            " (every file's path, rows and sha256 are in metadata.json)."
+        )
     spec = hyper.get("feature_spec", {})
     lines += [
         "",
