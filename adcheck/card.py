@@ -5,12 +5,16 @@ from __future__ import annotations
 from adcheck.taxonomy import CATEGORIES
 
 
-def _fmt(value) -> str:
+def format_value(value, missing: str = "n/a") -> str:
+    """A metric or count for a table: floats to three decimals, None as `missing`."""
     if value is None:
-        return "n/a"
+        return missing
     if isinstance(value, float):
         return f"{value:.3f}"
     return str(value)
+
+
+_fmt = format_value
 
 
 def _metric_row(name: str, m: dict) -> str:

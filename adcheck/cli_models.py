@@ -55,11 +55,9 @@ def _fail(exc: AdcheckError) -> typer.Exit:
 
 
 def _fmt(value) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.3f}"
-    return str(value)
+    from adcheck.card import format_value
+
+    return format_value(value, missing="-")
 
 
 def feedback_collect(
