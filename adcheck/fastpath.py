@@ -25,6 +25,9 @@ def _kind(char: str) -> int:
 
 
 _CHAR_KIND = CodepointTable(_kind)
+# The kernel rewrites digit runs to "0" after mapping characters, so the digits (and the rest of
+# ASCII) must be classified before any text is scored, not only once they appear in the input.
+_CHAR_CLASS(np.arange(128, dtype=np.uint32))
 
 
 def available() -> bool:

@@ -1,6 +1,7 @@
 """The compiled kernel gives what the NumPy path and the plain-Python reference give."""
 
 import dataclasses
+import json
 
 import numpy as np
 import pytest
@@ -77,3 +78,19 @@ def test_threads_share_one_model_safely(tiny_model):
         results = list(pool.map(tiny_model.predict_proba, batches))
     for batch, got in zip(batches, results):
         assert np.allclose(got, twin.predict_proba(batch), rtol=0, atol=1e-9)
+
+
+def test_a_fresh_process_scores_digits_like_the_reference(tiny_model_dir):
+    """Scores must not depend on what the process scored before (digit shapes read '0')."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, json; from adcheck import load_model; from adcheck.model import reference_risk\n"
+        f"m = load_model({str(tiny_model_dir)!r})\n"
+        "texts = ['Free shipping on orders over $35', '$35', '90%']\n"
+        "print(json.dumps([[float(m.predict_proba([t])[0]), reference_risk(m, t)] for t in texts]))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    for fast, reference in json.loads(output):
+        assert abs(fast - reference) < 1e-9
