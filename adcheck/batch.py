@@ -282,9 +282,12 @@ def _chunks(sources: list[Source], read: ReadOptions, chunk_rows: int, summary: 
 
 
 def _preflight(sources: list[Source], read: ReadOptions) -> None:
-    """Fail before writing anything when no source has the text column or any row."""
+    """Fail before writing anything when no source has the text column or any row, or when an
+    --id-col / --keep-cols column is in none of the sources (a typo would pass silently)."""
     missing: list[tuple[str, list[str]]] = []
     any_rows = False
+    seen_columns: set[str] = set()
+    tabular = False
     for source in sources:
         reader = SourceReader(source, read)
         records = reader.records()
@@ -295,16 +298,21 @@ def _preflight(sources: list[Source], read: ReadOptions) -> None:
         if first is None:
             continue
         any_rows = True
+        if source.format != "text":
+            tabular = True
+            seen_columns.update(reader.columns)
         if reader.missing:
             missing.append((source.name, reader.columns))
-        else:
-            return
     if not any_rows:
         raise InputDataError("the input has no rows (empty files only)")
-    if missing and len(missing) == len([s for s in sources]):
+    if missing and len(missing) == len(sources):
         name, columns = missing[0]
         wanted = ", ".join(repr(c) for c in read.text_cols)
         raise InputDataError(f"{name}: no column {wanted} (columns: {', '.join(columns)}); choose one with --text-col")
+    if tabular:
+        for column, option in [(read.id_col, "--id-col"), *[(c, "--keep-cols") for c in read.keep_cols]]:
+            if column and column not in seen_columns:
+                raise InputDataError(f"no input has the column {column!r} given with {option} (columns: {', '.join(sorted(seen_columns))})")
 
 
 def _handle_sigterm(signum, frame):
@@ -333,9 +341,17 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         for column in (options.listing_col, options.date_col):
             if column not in options.read.keep_cols:
                 options.read.keep_cols.append(column)  # read (and keep) what the history check joins on
+    resolved_out = out.resolve()
+    for given in options.inputs:
+        given = Path(given).resolve()
+        if resolved_out == given or given in resolved_out.parents:
+            raise InputDataError(f"{out} is (inside) the input {given}; write the results somewhere else")
     if out.exists() and not options.overwrite:
         raise InputDataError(f"{out} exists; choose another --out or pass --overwrite")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputDataError(f"cannot create the folder for {out} ({exc.strerror or exc}); choose another --out") from None
     partial = out.with_name(out.name + PARTIAL_SUFFIX)
     columns = output_columns(options)
     skipped: list[str] = []
@@ -436,7 +452,11 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         parts = sorted(partial.glob(f"part-*.{ext}"))
         if len(parts) != len(state["chunks"]):
             raise AdcheckError(f"{partial}: {len(parts)} part files for {len(state['chunks'])} recorded chunks; delete it and rerun")
-        _finalize(parts, columns, fmt, out)
+        try:
+            _finalize(parts, columns, fmt, out)
+        except OSError as exc:
+            raise AdcheckError(f"cannot write {out} ({exc.strerror or exc}); the finished chunks are kept: free space and "
+                               "rerun with --resume") from None
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)

@@ -195,11 +195,11 @@ def score(
         problems = []
         for i, text in enumerate(items):
             if not text.strip():
-                problems.append(f"item {ids[i]}: empty or whitespace-only text")
+                problems.append(f"item {ids[i]}: empty or whitespace-only text; give a non-empty ad text")
             elif len(text) > MAX_TEXT_CHARS:
                 problems.append(f"item {ids[i]}: {len(text):,} characters, over the {MAX_TEXT_CHARS:,} limit; split it")
         if problems and not input_paths:
-            raise AdcheckError(problems[0] + "; give a non-empty ad text")
+            raise AdcheckError(problems[0])
         keep = [i for i, t in enumerate(items) if t.strip() and len(t) <= MAX_TEXT_CHARS]
         for problem in problems:
             _err(f"Warning: skipped {problem}")
@@ -525,6 +525,12 @@ def prices(
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
+    history_report = summary.history
+    if history_report is not None and (history_report.dropped or history_report.duplicates_collapsed):
+        dropped = ", ".join(f"{v:,} {k}" for k, v in history_report.dropped.items()) or "none"
+        _err(f"price history: {history_report.rows_used:,} of {history_report.rows_read:,} rows used; dropped: {dropped}; "
+             f"{history_report.duplicates_collapsed:,} duplicates collapsed"
+             + (f" (first problem: {history_report.first_problem})" if history_report.first_problem else ""))
     _err(f"{summary.ads:,} ads, {summary.reference_claims:,} reference-price claims: {counts}; wrote {summary.out_path}")
 
 

@@ -51,6 +51,8 @@ def review_command(
     outputs = [(p, kind) for p, kind in ((out, "html"), (json_out, "json"), (csv_out, "csv")) if p is not None]
     if not outputs:
         raise _fail("nothing to write: pass --out report.html, --json report.json and/or --csv claims.csv", 2)
+    if len({p.resolve() for p, _ in outputs}) < len(outputs):
+        raise _fail("--out, --json and --csv must name different files", 2)
     for path, _ in outputs:
         if path.exists() and not overwrite:
             raise _fail(f"{path} exists; pass --overwrite to replace it or choose another file")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -98,7 +99,14 @@ def read_table(path: Path) -> pd.DataFrame:
         else:
             sep = "\t" if suffix == ".tsv" else ","
             try:
-                frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False, quoting=csv.QUOTE_MINIMAL)
+                with warnings.catch_warnings():
+                    # a row with more fields than the header: pandas would drop the extra silently
+                    warnings.simplefilter("error", pd.errors.ParserWarning)
+                    frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
+                                        quoting=csv.QUOTE_MINIMAL, index_col=False)
+            except pd.errors.ParserWarning:
+                raise InputDataError(f"{path}: a row has more fields than the header (ragged rows); fix the file, or score it "
+                                     "with --out, which turns each bad row into an error row") from None
             except pd.errors.ParserError as exc:
                 raise InputDataError(f"{path}: malformed {suffix[1:].upper()} ({str(exc).strip()}); check quoting on that line") from None
             except pd.errors.EmptyDataError:

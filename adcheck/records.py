@@ -11,6 +11,7 @@ import codecs
 import csv
 import io
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -137,17 +138,50 @@ class SourceReader:
 
     def records(self) -> Iterator[Record]:
         fmt = self.source.format
-        if fmt == "parquet":
-            yield from self._parquet()
-        elif fmt == "xlsx":
-            yield from self._xlsx()
-        else:
-            yield from self._text_based(fmt)
+        try:
+            if fmt == "parquet":
+                yield from self._parquet()
+            elif fmt == "xlsx":
+                yield from self._xlsx()
+            else:
+                yield from self._text_based(fmt)
+        except (EOFError, OSError, zlib.error) as exc:  # truncated or damaged .gz/.zst/.zip member
+            if isinstance(exc, InputDataError):
+                raise
+            raise InputDataError(f"{self.source.name}: the file is damaged or truncated ({exc or type(exc).__name__}); "
+                                 "replace it, or leave it out of the input") from None
+
+    def _whole_file_encoding(self, first_guess: str) -> str:
+        """When the first bytes look like UTF-8, read the whole source once to be sure: Korean
+        CP949 rows may only start far into a file whose beginning is plain ASCII."""
+        if first_guess != "utf-8":
+            return first_guess
+        decoder = codecs.getincrementaldecoder("utf-8")()
+        fallback = codecs.getincrementaldecoder("cp949")()
+        utf8_ok, cp949_ok = True, True
+        with self.source.open() as raw:
+            for block in iter(lambda: raw.read(1 << 20), b""):
+                if utf8_ok:
+                    try:
+                        decoder.decode(block)
+                    except UnicodeDecodeError:
+                        utf8_ok = False
+                if cp949_ok:
+                    try:
+                        fallback.decode(block)
+                    except UnicodeDecodeError:
+                        cp949_ok = False
+                if not (utf8_ok or cp949_ok):
+                    break
+        if utf8_ok:
+            return "utf-8"
+        return "cp949" if cp949_ok else "utf-8"  # undecodable rows become error records
 
     def _open_text(self) -> io.TextIOWrapper:
         raw = self.source.open()
         buffered = raw if isinstance(raw, io.BufferedReader) else io.BufferedReader(raw, SAMPLE_BYTES)  # type: ignore[arg-type]
-        self.encoding = detect_encoding(buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES])
+        guess = detect_encoding(buffered.peek(SAMPLE_BYTES)[:SAMPLE_BYTES])
+        self.encoding = self._whole_file_encoding(guess)
         return io.TextIOWrapper(buffered, encoding=self.encoding, errors="surrogateescape", newline="")
 
     def _text_based(self, fmt: str) -> Iterator[Record]:

@@ -284,3 +284,28 @@ def test_price_history_verdicts_in_the_output(tmp_path, tiny_model):
     assert frame["price_verdicts"][2] == ""
     assert {"listing_id", "date"} <= set(frame.columns)
     assert summary.price_verdicts == {"not_supported": 1, "supported": 1}
+
+
+def test_review_findings_damaged_gzip_same_path_late_cp949_and_typos(tmp_path, tiny_model):
+    import gzip as gz
+
+    good = tmp_path / "ads.jsonl"
+    good.write_text("".join(json.dumps({"text": f"ad number {i}"}) + "\n" for i in range(3000)), encoding="utf-8")
+    truncated = tmp_path / "trunc.jsonl.gz"
+    truncated.write_bytes(gz.compress(good.read_bytes())[:2000])
+    with pytest.raises(InputDataError, match="damaged or truncated"):
+        run_batch(tiny_model, _options([truncated], tmp_path / "o1.csv"))
+    with pytest.raises(InputDataError, match="write the results somewhere else"):
+        run_batch(tiny_model, _options([good], good, overwrite=True))
+    assert good.read_text(encoding="utf-8").startswith('{"text": "ad number 0"}')
+    late = tmp_path / "late.csv"
+    late.write_bytes(("text\n" + "plain ascii row\n" * 20000).encode() + "오늘만 특가\n".encode("cp949"))
+    out = tmp_path / "late_out.csv"
+    summary = run_batch(tiny_model, _options([late], out))
+    frame = pd.read_csv(out, dtype=str, keep_default_na=False)
+    assert frame["text"].iloc[-1] == "오늘만 특가" and summary.errored == 0
+    assert summary.sources[0]["encoding"] == "cp949"
+    with pytest.raises(InputDataError, match="--id-col"):
+        run_batch(tiny_model, _options([good], tmp_path / "o2.csv", id_col="nope"))
+    with pytest.raises(InputDataError, match="--keep-cols"):
+        run_batch(tiny_model, _options([good], tmp_path / "o3.csv", keep_cols=["nope"]))
