@@ -218,12 +218,12 @@ def load_labeled(
         others = sorted(set(values) - positives)
         if len(others) > 1:
             raise InputDataError(
-                f"label column {label_col!r} has unknown values {others[:10]} besides {sorted(positives)}; "
+                f"label column {label_col!r} has {len(others)} values besides the positive {sorted(positives)} ({others[:10]}); "
                 "name the negative label(s) with --negative or fix the rows"
             )
     labels = raw_labels.isin(positives).to_numpy()
     if labels.all() or not labels.any():
-        raise InputDataError(f"the training data has one class only ({values}); it needs both positive and negative rows")
+        raise InputDataError(f"the labeled data has one class only ({values}); it needs both positive and negative rows")
     if group_col:
         groups = data[group_col].astype(str).to_numpy()
     else:
