@@ -104,6 +104,19 @@ def _delimiter_hint(name: str) -> str | None:
     return "\t" if base.lower().endswith(".tsv") else None
 
 
+def _member_source(display: str, name: str, size: int, opener: Callable[[], BinaryIO], skipped: list[str]) -> Source | None:
+    """The Source for one archive member, or None (with the reason in `skipped`)."""
+    member = f"{display}!/{name}"
+    fmt, compression = table_format(name)
+    if fmt is None:
+        skipped.append(f"{member}: unsupported file type")
+        return None
+    if size > MAX_MEMBER_BYTES:
+        skipped.append(f"{member}: {size:,} bytes, over the member limit")
+        return None
+    return Source(member, fmt, size, _decompressing(opener, compression), compression, _delimiter_hint(name))
+
+
 def _archive_sources(path: Path, display: str, skipped: list[str]) -> Iterator[Source]:
     lowered = path.name.lower()
     if lowered.endswith(".zip"):
@@ -120,16 +133,9 @@ def _archive_sources(path: Path, display: str, skipped: list[str]) -> Iterator[S
         for info in sorted(infos, key=lambda i: i.filename):
             if info.is_dir():
                 continue
-            member = f"{display}!/{info.filename}"
-            fmt, compression = table_format(info.filename)
-            if fmt is None:
-                skipped.append(f"{member}: unsupported file type")
-                continue
-            if info.file_size > MAX_MEMBER_BYTES:
-                skipped.append(f"{member}: {info.file_size:,} bytes, over the member limit")
-                continue
-            opener = (lambda n=info.filename: open_zip_member(n))
-            yield Source(member, fmt, info.file_size, _decompressing(opener, compression), compression, _delimiter_hint(info.filename))
+            source = _member_source(display, info.filename, info.file_size, lambda n=info.filename: open_zip_member(n), skipped)
+            if source is not None:
+                yield source
         return
     try:
         with tarfile.open(path) as archive_tar:
@@ -144,13 +150,10 @@ def _archive_sources(path: Path, display: str, skipped: list[str]) -> Iterator[S
     for info in sorted(members, key=lambda i: i.name):
         if not info.isfile():
             continue
-        member = f"{display}!/{info.name}"
-        fmt, compression = table_format(info.name)
-        if fmt is None:
-            skipped.append(f"{member}: unsupported file type")
-            continue
-        opener = (lambda n=info.name: open_tar_member(n))
-        yield Source(member, fmt, info.size, _decompressing(opener, compression), compression, _delimiter_hint(info.name))  # type: ignore[arg-type]
+        # one rule for zip and tar members (the tar path had no member size limit before)
+        source = _member_source(display, info.name, info.size, lambda n=info.name: open_tar_member(n), skipped)
+        if source is not None:
+            yield source
 
 
 def discover(inputs: list[Path], skipped: list[str]) -> list[Source]:

@@ -309,3 +309,21 @@ def test_review_findings_damaged_gzip_same_path_late_cp949_and_typos(tmp_path, t
         run_batch(tiny_model, _options([good], tmp_path / "o2.csv", id_col="nope"))
     with pytest.raises(InputDataError, match="--keep-cols"):
         run_batch(tiny_model, _options([good], tmp_path / "o3.csv", keep_cols=["nope"]))
+
+
+def test_oversize_members_are_skipped_in_zip_and_tar_alike(tmp_path, monkeypatch):
+    import tarfile
+
+    import adcheck.sources as sources
+
+    monkeypatch.setattr(sources, "MAX_MEMBER_BYTES", 10)
+    big = tmp_path / "big.csv"
+    big.write_text("text\n" + "an ad\n" * 10, encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "a.zip", "w") as archive:
+        archive.write(big, "big.csv")
+    with tarfile.open(tmp_path / "a.tar", "w") as archive:
+        archive.add(big, "big.csv")
+    for name in ("a.zip", "a.tar"):
+        skipped: list[str] = []
+        assert sources.discover([tmp_path / name], skipped) == []
+        assert skipped == [f"{name}!/big.csv: {big.stat().st_size:,} bytes, over the member limit"]
