@@ -55,7 +55,7 @@ class BatchOptions:
     price_history: Path | None = None  # check reference prices against the prices charged
     listing_col: str = "listing_id"  # with price_history: the ads' listing id and date columns
     date_col: str = "date"
-    history_options: object = None  # adcheck.prices.HistoryOptions (default when None)
+    history_options: object = None  # adcheck.price_history.HistoryOptions (default when None)
 
 
 @dataclass
@@ -130,23 +130,18 @@ def _score_texts(model, texts: list[str], explain: int, threshold: float | None,
 
 def _price_verdicts(records: list[Record], history, options: BatchOptions) -> list[str]:
     """Per record, its reference prices checked against the history: "status: reason" joined."""
-    import pandas as pd
+    from adcheck.prices import describe_verdict, texts_history_verdicts
 
-    from adcheck.prices import check_reference_prices
-
-    ads = pd.DataFrame({
-        "text": [r.text for r in records],
-        "listing_id": [r.keep.get(options.listing_col, "") for r in records],
-        "date": [r.keep.get(options.date_col, "") for r in records],
-    })
     usable = [i for i, r in enumerate(records) if r.error is None]
     verdicts = [""] * len(records)
-    if not usable:
-        return verdicts
-    found = check_reference_prices(ads.iloc[usable].reset_index(drop=True), history, options.history_options)
-    for ad_row, group in found.groupby("ad_row", sort=False):
-        parts = [f"{row.status}: {row.reason}" for row in group.itertuples() if isinstance(row.claim_text, str) and row.claim_text]
-        verdicts[usable[int(ad_row) - 1]] = " | ".join(parts)
+    found = texts_history_verdicts(
+        [records[i].text for i in usable],
+        [records[i].keep.get(options.listing_col, "") for i in usable],
+        [records[i].keep.get(options.date_col, "") for i in usable],
+        history, options.history_options,
+    )
+    for i, claims in zip(usable, found):
+        verdicts[i] = " | ".join(describe_verdict(v) for v in claims)
     return verdicts
 
 
@@ -334,7 +329,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         raise InputDataError("no text column given")
     history = None
     if options.price_history is not None:
-        from adcheck.prices import HistoryOptions, load_price_history
+        from adcheck.price_history import HistoryOptions, load_price_history
 
         options.history_options = options.history_options or HistoryOptions()
         history = load_price_history(options.price_history, options.history_options)

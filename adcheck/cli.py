@@ -513,7 +513,8 @@ def prices(
 
     Example: adcheck prices --ads ads.csv --history prices.csv --out findings.csv
     """
-    from adcheck.prices import HistoryOptions, run_price_check
+    from adcheck.price_history import HistoryOptions
+    from adcheck.prices import run_price_check
 
     options = HistoryOptions(
         listing_col=history_listing_col, date_col=history_date_col, price_col=history_price_col,

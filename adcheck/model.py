@@ -135,7 +135,7 @@ class AdModel:
         """Score texts; returns one `ScoreResult` per text, in order.
 
         With `prices`, each result also carries the price claims found in its text and the
-        arithmetic check of stated discounts (`adcheck.prices`).
+        arithmetic check of stated discounts (`adcheck.price_claims`).
         """
         items = [t if isinstance(t, str) else str(t) for t in texts]
         results: list[ScoreResult] = []

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 import adcheck
-from adcheck.prices import HistoryOptions, check_reference_prices, load_price_history, run_price_check
+from adcheck.price_history import HistoryOptions, load_price_history
+from adcheck.prices import check_reference_prices, run_price_check
 from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
