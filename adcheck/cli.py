@@ -15,6 +15,18 @@ from typing import Annotated, Optional
 import typer
 
 from adcheck import __version__
+from adcheck.cli_prices import (
+    BaseRule,
+    BaseRuleOption,
+    HistoryCurrencyCol,
+    HistoryDateCol,
+    HistoryListingCol,
+    HistoryPriceCol,
+    MaxGapDays,
+    WindowDays,
+    describe_history,
+    history_options,
+)
 from adcheck.errors import AdcheckError
 
 EXIT_GATE = 3
@@ -92,8 +104,11 @@ def _load(model_dir: Optional[Path]):
     return load_model(model_dir)
 
 
-def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str], id_col: Optional[str]):
-    """Texts and ids from arguments, files or stdin (in memory; use --out for archives)."""
+def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str], id_col: Optional[str],
+                  extra_cols: tuple[str, ...] = ()):
+    """Texts, ids and the `extra_cols` of each input row (empty for texts from arguments or stdin), from
+    arguments, files or stdin (in memory; use --out for archives)."""
+    extra: dict[str, list[str]] = {column: [] for column in extra_cols}
     if texts and input_paths:
         raise AdcheckError("give texts as arguments or --input FILE, not both")
     if input_paths:
@@ -113,9 +128,12 @@ def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str
             else:
                 prefix = f"{path.name}:" if len(input_paths) > 1 else ""
                 ids.extend(f"{prefix}{i + 1}" for i in range(len(frame)))
-        return values, ids
+            for column, option in zip(extra_cols, ("--listing-col", "--date-col")):
+                require_column(frame, column, option)
+                extra[column].extend("" if v is None or v != v else str(v) for v in frame[column].tolist())
+        return values, ids, extra
     if texts:
-        return list(texts), [str(i + 1) for i in range(len(texts))]
+        return list(texts), [str(i + 1) for i in range(len(texts))], extra
     if sys.stdin is None or sys.stdin.isatty():
         raise AdcheckError("no text to score: pass texts as arguments, --input FILE, or pipe text on stdin")
     raw = sys.stdin.buffer.read() if hasattr(sys.stdin, "buffer") else sys.stdin.read().encode("utf-8")
@@ -125,7 +143,7 @@ def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str
     lines = [line for line in decoded.splitlines() if line.strip()]
     if not lines:
         raise AdcheckError("stdin held no text: pipe one text per line")
-    return lines, [str(i + 1) for i in range(len(lines))]
+    return lines, [str(i + 1) for i in range(len(lines))], extra
 
 
 @app.command()
@@ -150,10 +168,19 @@ def score(
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
     price_claims: Annotated[bool, typer.Option("--prices", help="With --out: add price claims and the discount arithmetic check (slower).")] = False,
     price_history: Annotated[
-        Optional[Path], typer.Option("--price-history", help="With --out: check reference prices against this price history (see adcheck prices).", dir_okay=False)
+        Optional[Path], typer.Option("--price-history", help="Check reference prices against this price history (see adcheck prices).", dir_okay=False)
     ] = None,
-    listing_col: Annotated[str, typer.Option("--listing-col", help="With --price-history: the ads' listing id column.")] = "listing_id",
-    date_col: Annotated[str, typer.Option("--date-col", help="With --price-history: the ads' date column.")] = "date",
+    listing_col: Annotated[str, typer.Option("--listing-col", help="With --price-history and --input: the ads' listing id column.")] = "listing_id",
+    date_col: Annotated[str, typer.Option("--date-col", help="With --price-history and --input: the ads' date column.")] = "date",
+    listing_id: Annotated[Optional[str], typer.Option("--listing-id", help="With --price-history and texts as arguments or stdin: their listing id.")] = None,
+    ad_date: Annotated[Optional[str], typer.Option("--ad-date", help="With --price-history and texts as arguments or stdin: the date they ran (YYYY-MM-DD).")] = None,
+    history_listing_col: HistoryListingCol = "listing_id",
+    history_date_col: HistoryDateCol = "date",
+    history_price_col: HistoryPriceCol = "price",
+    history_currency_col: HistoryCurrencyCol = "currency",
+    window_days: WindowDays = 20,
+    base_rule: BaseRuleOption = BaseRule.lowest,
+    max_gap_days: MaxGapDays = 3,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress or summary on stderr.")] = False,
     model_dir: ModelOption = None,
     output_format: Annotated[
@@ -174,7 +201,14 @@ def score(
       adcheck score --input archive.zip --text-col title --text-col body --out scored.parquet
     """
     columns = list(text_cols or ["text"])
+    history_rules = history_options(history_listing_col, history_date_col, history_price_col, history_currency_col,
+                                    window_days, base_rule, max_gap_days) if price_history is not None else None
+    if (listing_id is not None or ad_date is not None) and (price_history is None or input_paths):
+        raise _fail("--listing-id and --ad-date go with --price-history for texts given as arguments or on stdin "
+                    "(for --input files use --listing-col and --date-col)", 2)
     if engine is Engine.dask:
+        if price_claims or price_history is not None:
+            raise _fail("--prices and --price-history are not available with --engine dask; score with the local engine", 2)
         _score_dask(input_paths or [], out, columns, id_col, list(keep_cols or []), overwrite, jobs, not no_text, quiet,
                     model_dir, threshold, 3 if explain is None else explain, scheduler)
         return
@@ -182,7 +216,7 @@ def score(
         _score_batch(
             [Path(p) for p in input_paths or []], Path(out), columns, id_col, list(keep_cols or []), resume, overwrite, jobs,
             chunk_rows, not no_text, quiet, model_dir, output_format, threshold, 3 if explain is None else explain, fail_on,
-            price_claims, price_history, listing_col, date_col,
+            price_claims, price_history, listing_col, date_col, history_rules,
         )
         return
     if output_format is OutputFormat.parquet:
@@ -191,7 +225,9 @@ def score(
     explain = 5 if explain is None else explain
     try:
         model = _load(model_dir)
-        items, ids = _gather_texts(texts or [], [Path(p) for p in input_paths or []], columns, id_col)
+        history = _load_history(price_history, history_rules, bool(input_paths), listing_id, ad_date)
+        join_cols = (listing_col, date_col) if history is not None and input_paths else ()
+        items, ids, extra = _gather_texts(texts or [], [Path(p) for p in input_paths or []], columns, id_col, join_cols)
         problems = []
         for i, text in enumerate(items):
             if not text.strip():
@@ -207,6 +243,12 @@ def score(
             raise AdcheckError("no scorable text: every item was empty or too long")
         results = model.score([items[i] for i in keep], explain=explain, threshold=threshold, prices=True)
         kept_ids = [ids[i] for i in keep]
+        if history is not None:
+            from adcheck.prices import attach_history_verdicts
+
+            listings = [extra[listing_col][i] for i in keep] if join_cols else [listing_id or ""] * len(keep)
+            dates = [extra[date_col][i] for i in keep] if join_cols else [ad_date or ""] * len(keep)
+            results = attach_history_verdicts(results, listings, dates, history, history_rules)
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     from adcheck import writers
@@ -222,6 +264,22 @@ def score(
     else:
         writers.write_csv(results, kept_ids, sys.stdout)
     _gate([r.band for r in results], fail_on)
+
+
+def _load_history(path: Optional[Path], rules, from_files: bool, listing_id: Optional[str], ad_date: Optional[str]):
+    """The normalised price history for `score` without --out, or None; says on stderr what it dropped."""
+    if path is None:
+        return None
+    if not from_files and (not listing_id or not ad_date):
+        raise AdcheckError("--price-history with texts as arguments or on stdin needs --listing-id and --ad-date "
+                           "(which listing the texts advertise, and when they ran)")
+    from adcheck.price_history import history_report, load_price_history
+
+    history = load_price_history(path, rules)
+    line = describe_history(history_report(history))
+    if line:
+        _err(line)
+    return history
 
 
 def _gate(bands: list[str], fail_on: Optional[GateBand]) -> None:
@@ -277,7 +335,7 @@ def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, incl
 
 def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, jobs, chunk_rows, include_text, quiet,
                  model_dir, output_format, threshold, explain, fail_on, prices=False, price_history=None,
-                 listing_col="listing_id", date_col="date") -> None:
+                 listing_col="listing_id", date_col="date", history_rules=None) -> None:
     from adcheck.batch import BatchOptions, run_batch
     from adcheck.records import ReadOptions
 
@@ -289,7 +347,7 @@ def _score_batch(inputs, out, text_cols, id_col, keep_cols, resume, overwrite, j
         inputs=list(inputs), out=out, read=ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
         output_format=output_format.value if output_format else None, chunk_rows=chunk_rows, jobs=jobs,
         resume=resume, overwrite=overwrite, threshold=threshold, explain=explain, include_text=include_text, prices=prices,
-        price_history=price_history, listing_col=listing_col, date_col=date_col,
+        price_history=price_history, listing_col=listing_col, date_col=date_col, history_options=history_rules,
     )
     show_progress = not quiet and sys.stderr.isatty()
     try:
@@ -486,59 +544,12 @@ def data_check(
         _err(f"updated the statistics in {update_card}")
 
 
-class BaseRule(str, Enum):
-    lowest = "lowest"
-    median = "median"
-    most_common = "most_common"
-
-
-@app.command()
-def prices(
-    ads: Annotated[Path, typer.Option("--ads", help="Ads file (CSV/JSONL/Parquet) with listing id, date and text.", dir_okay=False)],
-    history: Annotated[Path, typer.Option("--history", help="Price history: listing id, date or timestamp, price charged, currency.", dir_okay=False)],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Findings CSV to write (one row per reference-price claim, every ad accounted for).", dir_okay=False)],
-    text_col: TextColOption = "text",
-    listing_col: Annotated[str, typer.Option("--listing-col", help="Ads: listing id column.")] = "listing_id",
-    date_col: Annotated[str, typer.Option("--date-col", help="Ads: date column.")] = "date",
-    history_listing_col: Annotated[str, typer.Option("--history-listing-col", help="History: listing id column.")] = "listing_id",
-    history_date_col: Annotated[str, typer.Option("--history-date-col", help="History: date or timestamp column.")] = "date",
-    history_price_col: Annotated[str, typer.Option("--history-price-col", help="History: price charged column.")] = "price",
-    history_currency_col: Annotated[str, typer.Option("--history-currency-col", help="History: currency column.")] = "currency",
-    window_days: Annotated[int, typer.Option("--window-days", min=1, help="Days before the ad's date that form the comparison window.")] = 20,
-    base_rule: Annotated[BaseRule, typer.Option("--base-rule", help="The true base price in the window (lowest: the Korean and EU rule).")] = BaseRule.lowest,
-    max_gap_days: Annotated[int, typer.Option("--max-gap-days", min=0, help="How long an observed price holds without a new observation.")] = 3,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
-) -> None:
-    """Check reference prices ("정가", "was", strike-through) against the prices actually charged.
-
-    Example: adcheck prices --ads ads.csv --history prices.csv --out findings.csv
-    """
-    from adcheck.price_history import HistoryOptions
-    from adcheck.prices import run_price_check
-
-    options = HistoryOptions(
-        listing_col=history_listing_col, date_col=history_date_col, price_col=history_price_col,
-        currency_col=history_currency_col, window_days=window_days, base_rule=base_rule.value, max_gap_days=max_gap_days,
-    )
-    try:
-        summary = run_price_check(ads, history, out, text_col=text_col, ad_listing_col=listing_col, ad_date_col=date_col,
-                                  history=options, overwrite=overwrite)
-    except AdcheckError as exc:
-        raise _fail(str(exc), exc.exit_code) from None
-    counts = ", ".join(f"{k} {v:,}" for k, v in summary.counts.items())
-    history_report = summary.history
-    if history_report is not None and (history_report.dropped or history_report.duplicates_collapsed):
-        dropped = ", ".join(f"{v:,} {k}" for k, v in history_report.dropped.items()) or "none"
-        _err(f"price history: {history_report.rows_used:,} of {history_report.rows_read:,} rows used; dropped: {dropped}; "
-             f"{history_report.duplicates_collapsed:,} duplicates collapsed"
-             + (f" (first problem: {history_report.first_problem})" if history_report.first_problem else ""))
-    _err(f"{summary.ads:,} ads, {summary.reference_claims:,} reference-price claims: {counts}; wrote {summary.out_path}")
-
-
 from adcheck.cli_models import register as _register_loop_commands  # noqa: E402  (commands kept in their own modules)
+from adcheck.cli_prices import register as _register_prices  # noqa: E402
 from adcheck.cli_review import register as _register_review  # noqa: E402
 
 _register_review(app)
+_register_prices(app)
 _register_loop_commands(app, models_app)
 
 

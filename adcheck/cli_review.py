@@ -13,6 +13,17 @@ from typing import Annotated
 
 import typer
 
+from adcheck.cli_prices import (
+    BaseRule,
+    BaseRuleOption,
+    HistoryCurrencyCol,
+    HistoryDateCol,
+    HistoryListingCol,
+    HistoryPriceCol,
+    MaxGapDays,
+    WindowDays,
+    history_options,
+)
 from adcheck.errors import AdcheckError
 
 
@@ -36,6 +47,15 @@ def review_command(
     max_file_mb: Annotated[float, typer.Option("--max-file-mb", min=0.001, help="Largest document read (uncompressed); larger ones are listed as not read.")] = 50.0,
     max_archive_mb: Annotated[float, typer.Option("--max-archive-mb", min=0.001, help="Largest total uncompressed size read from one archive.")] = 500.0,
     max_depth: Annotated[int, typer.Option("--max-depth", min=0, max=10, help="How deep archives (and e-mail attachments) may nest.")] = 3,
+    price_history: Annotated[Path | None, typer.Option("--price-history", help="Check reference prices against this price history (see adcheck prices).", dir_okay=False)] = None,
+    listings: Annotated[Path | None, typer.Option("--listings", help="With --price-history: CSV/JSONL of path, listing_id, date: which listing each document shows, and when.", dir_okay=False)] = None,
+    history_listing_col: HistoryListingCol = "listing_id",
+    history_date_col: HistoryDateCol = "date",
+    history_price_col: HistoryPriceCol = "price",
+    history_currency_col: HistoryCurrencyCol = "currency",
+    window_days: WindowDays = 20,
+    base_rule: BaseRuleOption = BaseRule.lowest,
+    max_gap_days: MaxGapDays = 3,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace existing output files.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No summary on stderr.")] = False,
 ) -> None:
@@ -43,6 +63,9 @@ def review_command(
     write an evidence report of the flagged claims.
 
     Example: adcheck review seized/ dump.zip --out report.html --json report.json --csv claims.csv
+
+    With --price-history prices.csv --listings listings.csv, every reference price ("정가", "was") in a
+    document mapped to a listing is checked against what that listing was charged before the ad ran.
     """
     from adcheck.documents import Limits
     from adcheck.report_html import render
@@ -60,11 +83,20 @@ def review_command(
             raise _fail(f"{path.parent}: no such folder for the output {path.name}")
     limits = Limits(max_file_bytes=int(max_file_mb * (1 << 20)), max_archive_bytes=int(max_archive_mb * (1 << 20)), max_depth=max_depth)
     options = ReviewOptions(explain=explain, threshold=threshold, limits=limits)
+    if listings is not None and price_history is None:
+        raise _fail("--listings goes with --price-history (it says which listing and date each document shows)", 2)
     try:
         from adcheck.artifacts import load_model
 
+        prices = None
+        if price_history is not None:
+            from adcheck.review_prices import load_review_prices
+
+            rules = history_options(history_listing_col, history_date_col, history_price_col, history_currency_col,
+                                    window_days, base_rule, max_gap_days)
+            prices = load_review_prices(price_history, listings, rules)
         model = load_model(model_dir)
-        report = review(paths, model, options)
+        report = review(paths, model, options, prices)
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     summary = report.summary
@@ -74,6 +106,11 @@ def review_command(
              f"{summary['documents_not_read']} not read; {summary['claims']} claims, {summary['claims_flagged']} flagged ({bands})")
         for entry in summary["not_read"]:
             _err(f"  not read: {entry['path']}: {entry['reason']}")
+        if prices is not None:
+            counts = ", ".join(f"{k} {v}" for k, v in summary["price_verdicts"].items()) or "none found"
+            _err(f"reference prices: {counts}")
+            for path in summary["listings_unmatched"]:
+                _err(f"  warning: the listings file names {path!r}, which is no document of this review")
     content = {"html": lambda: render(report.to_dict()), "json": lambda: to_json(report), "csv": lambda: to_csv(report)}
     for path, kind in outputs:
         try:

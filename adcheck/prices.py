@@ -456,6 +456,15 @@ def texts_history_verdicts(texts: list[str], listing_ids: list[str], dates: list
     return verdicts
 
 
+def attach_history_verdicts(results: list, listing_ids: list[str], dates: list[str], history: pd.DataFrame,
+                            options: HistoryOptions | None = None) -> list:
+    """`ScoreResult`s with `price_verdicts` filled: result i's text advertises `listing_ids[i]` on `dates[i]`."""
+    from dataclasses import replace
+
+    found = texts_history_verdicts([r.text for r in results], listing_ids, dates, history, options)
+    return [replace(result, price_verdicts=verdicts) for result, verdicts in zip(results, found)]
+
+
 def describe_verdict(verdict: dict) -> str:
     """One line for people: "not_supported: reference 189,000 KRW was not the price charged: …"."""
     return f"{verdict['status']}: {verdict['reason']}"

@@ -62,6 +62,7 @@ dl.meta dt { color:var(--muted); } dl.meta dd { margin:0; }
 mark.ev { background:#ffe08a; padding:0 1px; border-radius:2px; } mark.ev.strong { background:#ffb74d; }
 .claim .line { font-size:13px; color:var(--muted); margin:2px 0; }
 .claim .line b { color:var(--fg); font-weight:600; }
+.claim .verdict.v-not_supported { color:#9b1c1c; }
 .legal { font-size:12.5px; margin:4px 0 0; padding:0; list-style:none; }
 .legal li { margin:3px 0; } .legal .ko { color:var(--muted); }
 .outside { color:var(--high); font-weight:600; } .noside { color:var(--low); }
@@ -194,6 +195,16 @@ def _claim_html(doc: dict, claim: dict) -> str:
     price_checks = "; ".join(
         _e(f["message"]) for f in claim.get("price_findings") or [] if f.get("status") == "inconsistent"
     )
+    # reference prices against the price history (adcheck.review_prices), with the window's figures
+    verdicts = "".join(
+        f'<div class="line verdict v-{_e(v["status"])}"><b>Reference price</b> &ldquo;{_e(v["claim_text"])}&rdquo;: '
+        f'<b>{_e(v["status"].replace("_", " "))}</b> &mdash; {_e(v["reason"])}'
+        + (f' <span class="path">(listing {_e(v["listing_id"])}, ad date {_e(v["ad_date"])})</span>' if v.get("listing_id") else "")
+        + "</div>"
+        for v in claim.get("price_verdicts") or []
+    )
+    if price_checks or any(v["status"] == "not_supported" for v in claim.get("price_verdicts") or []):
+        codes = f"{codes} price" if "price" not in codes.split() else codes
     return (
         f'<div class="claim band-{_e(claim["band"])}" data-band="{_e(claim["band"])}" data-cats="{_e(codes)}">'
         f'<div class="line">{_badge(claim["band"])} <b>risk {claim["risk"]:.3f}</b> &middot; flagged at &ge; {claim["threshold"]:.3f}'
@@ -203,12 +214,19 @@ def _claim_html(doc: dict, claim: dict) -> str:
         + f'<div class="line">Location: <span class="path">{location}</span></div>'
         + (f'<div class="line">Evidence (log-odds): {evidence}</div>' if evidence else "")
         + (f'<div class="line"><b>Price check</b>: {price_checks}</div>' if price_checks else "")
+        + verdicts
         + "</div>"
     )
 
 
+def _price_concern(claim: dict) -> bool:
+    """Shown whatever the text risk: a reference price that was not charged, or a discount that does not add up."""
+    return any(v["status"] == "not_supported" for v in claim.get("price_verdicts") or []) or any(
+        f.get("status") == "inconsistent" for f in claim.get("price_findings") or [])
+
+
 def _doc_html(doc: dict) -> str:
-    flagged = [c for c in doc["claims"] if c["flagged"]]
+    flagged = [c for c in doc["claims"] if c["flagged"] or _price_concern(c)]
     flagged.sort(key=lambda c: (-c["risk"], c["index"]))
     meta = [
         ("File", f'<span class="path">{_e(doc["path"])}</span>'),
@@ -223,7 +241,8 @@ def _doc_html(doc: dict) -> str:
     ]
     if doc["pages"]:
         meta.append(("Pages", _e(doc["pages"])))
-    meta.append(("Claims", f'{doc["claims_total"]} scored, {doc["claims_flagged"]} flagged'))
+    meta.append(("Claims", f'{doc["claims_total"]} scored, {doc["claims_flagged"]} flagged'
+                           + (f', {doc["price_concerns"]} with a price concern' if doc.get("price_concerns") else "")))
     meta_html = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in meta)
     claims_html = "".join(_claim_html(doc, c) for c in flagged) or '<p class="empty">No claim reached the flag threshold.</p>'
     risk = f'risk {doc["risk"]:.3f}' if doc["risk"] is not None else ""
@@ -264,6 +283,9 @@ def render(data: dict) -> str:
         (summary["claims"], "claims scored"), (summary["claims_flagged"], "claims flagged"),
         (by_band.get("high", 0), "high band"), (by_band.get("medium", 0), "medium band"),
     ]
+    verdict_counts = summary.get("price_verdicts") or {}
+    if manifest.get("prices") or verdict_counts:
+        cards.append((verdict_counts.get("not_supported", 0), "reference prices not supported"))
     cards_html = "".join(f'<div class="card"><div class="n">{n}</div><div class="l">{_e(label)}</div></div>' for n, label in cards)
     cat_rows = "".join(
         f'<tr><td><a href="#details" data-filter-cat="{_e(c.code)}">{_e(c.name_en)}</a></td><td lang="ko">{_e(c.name_ko)}</td>'
@@ -294,6 +316,17 @@ def render(data: dict) -> str:
         f"<tbody>{not_read_rows}</tbody></table>"
         if not_read else '<p class="empty">Every file was read.</p>'
     )
+    price_note = ""
+    if manifest.get("prices"):
+        rules = manifest["prices"]["rules"]
+        counts = ", ".join(f"{n} {_e(k.replace('_', ' '))}" for k, n in verdict_counts.items()) or "no reference price found"
+        unmatched = summary.get("listings_unmatched") or []
+        price_note = (
+            f'<p><b>Reference prices</b> checked against the price history <span class="path">{_e(manifest["prices"]["price_history"]["file"])}</span> '
+            f'({_e(rules["window_days"])} days before each ad, base: {_e(rules["base_rule"].replace("_", " "))} price): {counts}.</p>'
+            + (f'<p><b>{len(unmatched)} path(s) in the listings file match no document</b>: '
+               f'{", ".join(f"<span class=path>{_e(u)}</span>" for u in unmatched)}</p>' if unmatched else "")
+        )
     doc_rows = "".join(_doc_row(d) for d in documents)
     details = "".join(_doc_html(d) for d in read_docs) or '<p class="empty">No document could be read.</p>'
     input_rows = "".join(
@@ -345,7 +378,7 @@ def render(data: dict) -> str:
 <span id="filter-status"></span>
 </nav>
 <main>
-<section id="summary"><h2>Summary</h2><div class="cards">{cards_html}</div>
+<section id="summary"><h2>Summary</h2><div class="cards">{cards_html}</div>{price_note}
 <table><thead><tr><th>Category</th><th>한국어</th><th class="num">Flagged claims</th><th>Outside evidence needed</th><th>Legal basis</th></tr></thead>
 <tbody>{cat_rows}</tbody></table></section>
 <section id="documents"><h2>Documents ranked by risk</h2>

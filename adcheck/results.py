@@ -48,6 +48,7 @@ class ScoreResult:
     model_id: str = ""
     price_claims: list[dict] = field(default_factory=list)  # filled when scored with prices=True
     price_findings: list[dict] = field(default_factory=list)
+    price_verdicts: list[dict] = field(default_factory=list)  # reference prices checked against a price history
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict:

@@ -23,6 +23,7 @@ from adcheck.atomic import write_text_atomic
 from adcheck.claims import split_claims
 from adcheck.documents import Document, Limits, discover
 from adcheck.results import BANDS, band_for
+from adcheck.review_prices import ReviewPrices
 from adcheck.taxonomy import CATEGORIES, get_category
 
 REPORT_FORMAT = "adcheck-review"
@@ -85,7 +86,7 @@ def _location(document: Document, claim) -> str:
     return f"{document.path}{page}, chars {claim.start}-{claim.end}"
 
 
-def _claim_dict(document: Document, index: int, claim, result) -> dict:
+def _claim_dict(document: Document, index: int, claim, result, verdicts: list[dict]) -> dict:
     categories = []
     for c in result.categories:
         category = get_category(c.code)
@@ -119,12 +120,23 @@ def _claim_dict(document: Document, index: int, claim, result) -> dict:
         ],
         "price_claims": result.price_claims,
         "price_findings": result.price_findings,
+        "price_verdicts": verdicts,
     }
 
 
-def review(paths: list[Path | str], model, options: ReviewOptions | None = None) -> ReviewReport:
+def _price_concern(claim: dict) -> bool:
+    """A claim a reviewer must see whatever its text risk: a reference price that was not the price
+    charged, or a stated discount the figures do not give."""
+    return any(v["status"] == "not_supported" for v in claim["price_verdicts"]) or any(
+        f.get("status") == "inconsistent" for f in claim["price_findings"])
+
+
+def review(paths: list[Path | str], model, options: ReviewOptions | None = None, prices: ReviewPrices | None = None) -> ReviewReport:
     """Review files, folders and archives with `model`; never raises for a bad file (it is listed
-    as not read). Raises InputDataError only when a given path does not exist."""
+    as not read). Raises InputDataError only when a given path does not exist.
+
+    With `prices` (`adcheck.review_prices.load_review_prices`), every reference price is checked
+    against the price history for the listing its document is mapped to."""
     options = options or ReviewOptions()
     started = _now()
     inputs, documents = discover(list(paths), options.limits)
@@ -132,11 +144,13 @@ def review(paths: list[Path | str], model, options: ReviewOptions | None = None)
     texts = [claim.text for claims in claims_of for claim in claims]
     results = model.score(texts, explain=options.explain, threshold=options.threshold, batch_size=options.batch_size, prices=True) if texts else []
     flag_at = model.flag_threshold if options.threshold is None else float(options.threshold)
+    claim_paths = [d.path for d, claims in zip(documents, claims_of) for _ in claims]
+    verdicts = prices.verdicts(claim_paths, texts) if prices is not None and texts else [[] for _ in texts]
 
     entries: list[dict] = []
     position = 0
     for document, claims in zip(documents, claims_of):
-        scored = [_claim_dict(document, i, claim, results[position + i]) for i, claim in enumerate(claims)]
+        scored = [_claim_dict(document, i, claim, results[position + i], verdicts[position + i]) for i, claim in enumerate(claims)]
         position += len(claims)
         flagged = [c for c in scored if c["flagged"]]
         strongest = sorted(scored, key=lambda c: (-c["risk"], c["index"]))[:DOCUMENT_RISK_TOP]
@@ -150,6 +164,7 @@ def review(paths: list[Path | str], model, options: ReviewOptions | None = None)
             "claims_flagged": len(flagged),
             "flagged_by_band": {band: sum(1 for c in flagged if c["band"] == band) for band in BANDS},
             "flagged_by_category": dict(sorted(Counter(cat["code"] for c in flagged for cat in c["categories"]).items())),
+            "price_concerns": sum(1 for c in scored if _price_concern(c)),
             "claims": scored,
         })
         entries.append(entry)
@@ -172,6 +187,9 @@ def review(paths: list[Path | str], model, options: ReviewOptions | None = None)
         "claims_flagged": len(all_flagged),
         "flagged_by_band": {band: sum(1 for c in all_flagged if c["band"] == band) for band in BANDS},
         "flagged_by_category": {c.code: by_category.get(c.code, 0) for c in CATEGORIES if by_category.get(c.code)},
+        "price_verdicts": dict(sorted(Counter(v["status"] for e in entries for c in e["claims"] for v in c["price_verdicts"]).items())),
+        "price_concerns": sum(e["price_concerns"] for e in entries),
+        "listings_unmatched": prices.unmatched({e["path"] for e in entries}) if prices is not None else [],
         "needs_extra": sorted(e["path"] for e in not_read if e["needs_extra"]),
         "not_read": [{"path": e["path"], "reason": e["reason"]} for e in sorted(not_read, key=lambda e: e["path"])],
     }
@@ -183,6 +201,7 @@ def review(paths: list[Path | str], model, options: ReviewOptions | None = None)
         "band_thresholds": dict(model.band_thresholds),
         "flag_threshold": flag_at,
         "parameters": options.to_dict(),
+        "prices": prices.provenance if prices is not None else None,
         "inputs_given": [Path(p).name or str(p) for p in paths],
         "started_at": started,
         "finished_at": _now(),
@@ -201,7 +220,7 @@ def to_json(report: ReviewReport) -> str:
 
 CSV_COLUMNS = [
     "document_rank", "path", "member", "page", "start", "end", "claim", "risk", "band", "flagged", "threshold",
-    "categories", "categories_ko", "needs_outside_evidence", "evidence", "document_status", "document_reason",
+    "categories", "categories_ko", "needs_outside_evidence", "evidence", "price_findings", "price_verdicts", "document_status", "document_reason",
     "document_sha256", "document_size", "document_encoding", "adcheck_version", "model_id", "model_sha256",
     "run_started_at", "run_finished_at", "run_parameters",
 ]
@@ -223,7 +242,7 @@ def to_csv(report: ReviewReport) -> str:
         base = [doc["rank"], doc["path"], doc["member"] or ""]
         tail = [doc["status"], doc["reason"], doc["sha256"], doc["size"], doc["encoding"] or "", *run]
         if not doc["claims"]:
-            writer.writerow([*base, "", "", "", "", "", "", "", "", "", "", "", "", *tail])
+            writer.writerow([*base, "", "", "", "", "", "", "", "", "", "", "", "", "", "", *tail])
             continue
         for c in doc["claims"]:
             writer.writerow([
@@ -233,6 +252,8 @@ def to_csv(report: ReviewReport) -> str:
                 ";".join(k["name_ko"] for k in c["categories"]),
                 str(any(k["needs_outside_evidence"] for k in c["categories"])).lower() if c["categories"] else "",
                 " | ".join(f"{e['text']} [{e['start']}:{e['end']}] {e['contribution']:+.3f}" for e in c["evidence"]),
+                " | ".join(f"{f['status']}: {f['message']}" for f in c["price_findings"]),
+                " | ".join(f"{v['claim_text']} [{v['claim_start']}:{v['claim_end']}] {v['status']}: {v['reason']}" for v in c["price_verdicts"]),
                 *tail,
             ])
     return buffer.getvalue()

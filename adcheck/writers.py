@@ -10,7 +10,26 @@ from typing import TextIO
 
 from adcheck.results import SCHEMA_VERSION, ScoreResult
 
-CSV_FIELDS = ("id", "risk", "band", "flagged", "threshold", "categories", "evidence", "text", "model_id", "schema_version")
+CSV_FIELDS = ("id", "risk", "band", "flagged", "threshold", "categories", "evidence", "text", "model_id", "schema_version",
+              "price_claims", "price_findings", "price_verdicts")
+
+
+def price_check_lines(result: ScoreResult) -> list[str]:
+    """What a person should read about a text's prices: discounts that do not add up, and every
+    reference price checked against a history (status and reason with the figures)."""
+    lines = [f"{f['status']}: {f['message']}" for f in result.price_findings if f.get("status") == "inconsistent"]
+    lines += [f"{v['claim_text']} [{v['claim_start']}:{v['claim_end']}] {v['status']}: {v['reason']}" for v in result.price_verdicts]
+    return lines
+
+
+def _claim_summary(claim: dict) -> str:
+    if claim.get("percent") is not None:
+        figure = f"{claim['percent']:g}%"
+    elif claim.get("amount") is not None:
+        figure = f"{claim['amount']:g} {claim.get('currency') or ''}".strip()
+    else:
+        figure = claim["text"]
+    return f"{claim['kind']} {figure} [{claim['start']}:{claim['end']}]"
 
 
 def _record(result: ScoreResult, item_id: str | None) -> dict:
@@ -50,6 +69,9 @@ def write_csv(results: Sequence[ScoreResult], ids: Sequence[str] | None, out: Te
             r.text,
             r.model_id,
             r.schema_version,
+            "; ".join(_claim_summary(c) for c in r.price_claims),
+            " | ".join(f"{f['status']}: {f['message']}" for f in r.price_findings),
+            " | ".join(f"{v['status']}: {v['reason']}" for v in r.price_verdicts),
         ])
 
 
@@ -83,3 +105,9 @@ def write_table(results: Sequence[ScoreResult], ids: Sequence[str] | None, out: 
             _shorten(r.text, 160),
         )
     console.print(table)
+    # price checks read as sentences with figures, so they go below the table rather than in a narrow column
+    checks = [(ids[i] if ids else str(i + 1), line) for i, r in enumerate(results) for line in price_check_lines(r)]
+    if checks:
+        console.print("Price checks:")
+        for item, line in checks:
+            console.print(f"  #{item} {line}", soft_wrap=True, markup=False)

@@ -160,3 +160,57 @@ def test_prices_command(tmp_path):
     bad.write_text("listing,when,amount\nx,y,z\n", encoding="utf-8")
     result = invoke("prices", "--ads", ads, "--history", bad, "--out", tmp_path / "f2.csv")
     assert result.exit_code == 1 and result.stderr.startswith("Error: ") and not (tmp_path / "f2.csv").exists()
+
+
+def _history(tmp_path, name="history.csv", listing="L1", price="39900", days=range(1, 21), header="listing_id,date,price,currency"):
+    path = tmp_path / name
+    path.write_text(header + "\n" + "".join(f"{listing},2026-03-{d:02d},{price},KRW\n" for d in days), encoding="utf-8")
+    return path
+
+
+def test_score_checks_reference_prices_against_a_history_for_argument_texts(tmp_path, tiny_model_dir):
+    history = _history(tmp_path)
+    args = ("score", "정가 189,000원 → 39,900원 79% 할인", "보습 크림 50ml", "--model", tiny_model_dir, "--price-history", history,
+            "--listing-id", "L1", "--ad-date", "2026-03-21")
+    result = invoke(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    first, second = json.loads(result.stdout)["results"]
+    verdict = first["price_verdicts"][0]
+    assert verdict["status"] == "not_supported" and verdict["reference"] == 189000 and verdict["lowest"] == 39900
+    assert verdict["window_start"] == "2026-03-01" and verdict["window_end"] == "2026-03-20" and verdict["true_discount_percent"] == 0.0
+    assert first["text"][verdict["claim_start"]:verdict["claim_end"]] == verdict["claim_text"] == "189,000원"
+    assert second["price_verdicts"] == []
+    table = invoke(*args)
+    assert table.exit_code == 0 and "Price checks:" in table.stdout and "#1 189,000원" in table.stdout and "not_supported" in table.stdout
+    rows = invoke(*args, "--format", "csv").stdout.splitlines()
+    assert rows[0].endswith("price_claims,price_findings,price_verdicts") and "not_supported: reference 189,000 KRW" in rows[1]
+
+
+def test_score_joins_input_rows_on_their_listing_and_date_columns(tmp_path, tiny_model_dir):
+    history = _history(tmp_path, header="item,day,won,cur")
+    ads = tmp_path / "ads.csv"
+    ads.write_text('sku,ran,text\nL1,2026-03-21,"정가 39,900원 → 29,900원"\nL1,,"정가 189,000원 → 39,900원"\nL9,2026-03-21,"정가 50,000원"\n',
+                   encoding="utf-8")
+    result = invoke("score", "--input", ads, "--model", tiny_model_dir, "--format", "json", "--price-history", history,
+                    "--listing-col", "sku", "--date-col", "ran", "--history-listing-col", "item", "--history-date-col", "day",
+                    "--history-price-col", "won", "--history-currency-col", "cur")
+    assert result.exit_code == 0, result.stderr
+    verdicts = [r["price_verdicts"][0] for r in json.loads(result.stdout)["results"]]
+    assert [v["status"] for v in verdicts] == ["supported", "not_checkable", "not_checkable"]
+    assert "date is missing" in verdicts[1]["reason"] and verdicts[2]["reason"] == "no price history for this listing"
+
+
+def test_score_price_history_usage_errors(tmp_path, tiny_model_dir):
+    history = _history(tmp_path)
+    missing = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--price-history", history)
+    assert missing.exit_code == 1 and "--listing-id and --ad-date" in missing.stderr
+    stray = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--listing-id", "L1")
+    assert stray.exit_code == 2 and "go with --price-history" in stray.stderr
+    ads = tmp_path / "ads.csv"
+    ads.write_text('text\n"정가 10,000원"\n', encoding="utf-8")
+    no_column = invoke("score", "--input", ads, "--model", tiny_model_dir, "--price-history", history)
+    assert no_column.exit_code == 1 and "listing_id" in no_column.stderr and not no_column.stdout
+    bad = tmp_path / "bad.csv"
+    bad.write_text("listing,when,amount\nx,y,z\n", encoding="utf-8")
+    broken = invoke("score", "정가 10,000원", "--model", tiny_model_dir, "--price-history", bad, "--listing-id", "x", "--ad-date", "2026-01-01")
+    assert broken.exit_code == 1 and broken.stderr.startswith("Error: ") and not broken.stdout

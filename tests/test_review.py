@@ -281,3 +281,71 @@ def test_report_shows_discounts_that_do_not_add_up(tmp_path):
     report = review([folder], load_model(), ReviewOptions())
     html = render(report.to_dict() if hasattr(report, "to_dict") else report)
     assert "Price check" in html and "59.1%" in html
+
+
+def _price_case(root: Path) -> tuple[Path, Path, Path]:
+    """Two product pages (one inside a zip), an unmapped banner, a 20-day history and a listings file."""
+    case = root / "case"
+    (case / "pages").mkdir(parents=True)
+    # a plainly worded page: the text model has little to say, the history shows the "정가" was never charged
+    (case / "pages" / "purifier.html").write_text(
+        "<html><body><h2>공기청정기 AP-300</h2><p>정가 189,000원 → 판매가 39,900원</p><p>배송은 2-3일 걸립니다.</p></body></html>",
+        encoding="utf-8")
+    (case / "bundle.zip").write_bytes(make_zip({"kettle.txt": "Electric kettle 1.7L — was $59, now $45".encode()}))
+    (case / "banner.txt").write_text("정가 99,000원 → 49,000원\n", encoding="utf-8")
+    history = root / "history.csv"
+    rows = [f"AP-300,2026-03-{d:02d},39900,KRW" for d in range(1, 21)] + [f"KT-17,2026-03-{d:02d},59.00,USD" for d in range(1, 21)]
+    history.write_text("listing_id,date,price,currency\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    listings = root / "listings.csv"
+    listings.write_text("path,listing_id,date\ncase/pages/purifier.html,AP-300,2026-03-21\ncase/bundle.zip!/kettle.txt,KT-17,2026-03-21\n"
+                        "case/pages/typo.html,AP-300,2026-03-21\n", encoding="utf-8")
+    return case, history, listings
+
+
+def test_reference_prices_are_checked_against_the_history_per_document(tmp_path, model):
+    from adcheck.report_html import render
+    from adcheck.review_prices import NO_LISTING_REASON, load_review_prices
+
+    case, history, listings = _price_case(tmp_path)
+    report = review([case], model, ReviewOptions(), load_review_prices(history, listings))
+    verdicts = {d["path"]: [v for c in d["claims"] for v in c["price_verdicts"]] for d in report.documents}
+    purifier = verdicts["case/pages/purifier.html"][0]
+    assert purifier["status"] == "not_supported" and purifier["lowest"] == 39900 and purifier["true_discount_percent"] == 0.0
+    assert purifier["listing_id"] == "AP-300" and purifier["window_start"] == "2026-03-01"
+    assert [v["status"] for v in verdicts["case/bundle.zip!/kettle.txt"]] == ["supported"]
+    banner = verdicts["case/banner.txt"][0]
+    assert banner["status"] == "not_checkable" and banner["reason"] == NO_LISTING_REASON
+    assert report.summary["price_verdicts"] == {"not_checkable": 1, "not_supported": 1, "supported": 1}
+    assert report.summary["listings_unmatched"] == ["case/pages/typo.html"]
+    assert report.manifest["prices"]["rules"] == {"window_days": 20, "base_rule": "lowest", "max_gap_days": 3}
+    assert report.manifest["prices"]["price_history"]["sha256"] and report.manifest["prices"]["listings"]["documents"] == 3
+
+    page = render(report.to_dict())
+    assert "reference prices not supported" in page and "typo.html" in page
+    # the purifier claim is shown with its figures even where the text model did not flag it
+    claim = next(c for d in report.documents for c in d["claims"] if c["price_verdicts"] and c["price_verdicts"][0]["status"] == "not_supported")
+    assert "&ldquo;189,000원&rdquo;: <b>not supported</b>" in page and "lowest 39,900 KRW" in page
+    rows = list(csv.DictReader(io.StringIO(to_csv(report))))
+    row = next(r for r in rows if r["claim"] == claim["text"])
+    assert "189,000원" in row["price_verdicts"] and "not_supported: reference 189,000 KRW" in row["price_verdicts"]
+
+
+def test_cli_price_history_and_listings(tmp_path):
+    case, history, listings = _price_case(tmp_path)
+    out = tmp_path / "r.json"
+    result = CliRunner().invoke(cli_app(), ["review", str(case), "--json", str(out), "--price-history", str(history), "--listings", str(listings)])
+    assert result.exit_code == 0, result.output
+    assert "reference prices: not_checkable 1, not_supported 1, supported 1" in result.output
+    assert "'case/pages/typo.html', which is no document" in result.output
+    assert json.loads(out.read_text(encoding="utf-8"))["manifest"]["prices"]["listings"]["file"] == "listings.csv"
+
+    alone = CliRunner().invoke(cli_app(), ["review", str(case), "--json", str(tmp_path / "a.json"), "--listings", str(listings)])
+    assert alone.exit_code == 2 and "goes with --price-history" in alone.output
+    clash = tmp_path / "clash.csv"
+    clash.write_text("path,listing_id,date\ncase/banner.txt,A,2026-03-21\ncase/banner.txt,B,2026-03-21\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli_app(), ["review", str(case), "--json", str(tmp_path / "b.json"), "--price-history", str(history), "--listings", str(clash)])
+    assert bad.exit_code == 1 and "listed twice" in bad.output and not (tmp_path / "b.json").exists()
+    missing = tmp_path / "nocol.csv"
+    missing.write_text("file,listing_id,date\nx,y,z\n", encoding="utf-8")
+    bad = CliRunner().invoke(cli_app(), ["review", str(case), "--json", str(tmp_path / "c.json"), "--price-history", str(history), "--listings", str(missing)])
+    assert bad.exit_code == 1 and "path" in bad.output and not (tmp_path / "c.json").exists()
