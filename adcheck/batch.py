@@ -51,7 +51,7 @@ class BatchOptions:
     threshold: float | None = None
     explain: int = 3
     include_text: bool = True
-    prices: bool = False  # add the price claims and the discount arithmetic check (slower)
+    prices: bool = True  # add the price claims and the discount arithmetic check (off for the fastest runs)
     price_history: Path | None = None  # check reference prices against the prices charged
     listing_col: str = "listing_id"  # with price_history: the ads' listing id and date columns
     date_col: str = "date"

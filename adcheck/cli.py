@@ -166,7 +166,9 @@ def score(
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for --out runs (0: all cores).")] = 0,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (the unit of resumption).")] = 4096,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
-    price_claims: Annotated[bool, typer.Option("--prices", help="With --out: add price claims and the discount arithmetic check (slower).")] = False,
+    price_claims: Annotated[
+        bool, typer.Option("--prices/--no-prices", help="With --out: price claims and the discount arithmetic check as columns (--no-prices: faster, scores only).")
+    ] = True,
     price_history: Annotated[
         Optional[Path], typer.Option("--price-history", help="Check reference prices against this price history (see adcheck prices).", dir_okay=False)
     ] = None,
@@ -207,10 +209,10 @@ def score(
         raise _fail("--listing-id and --ad-date go with --price-history for texts given as arguments or on stdin "
                     "(for --input files use --listing-col and --date-col)", 2)
     if engine is Engine.dask:
-        if price_claims or price_history is not None:
-            raise _fail("--prices and --price-history are not available with --engine dask; score with the local engine", 2)
+        if price_history is not None:
+            raise _fail("--price-history is not available with --engine dask; score with the local engine", 2)
         _score_dask(input_paths or [], out, columns, id_col, list(keep_cols or []), overwrite, jobs, not no_text, quiet,
-                    model_dir, threshold, 3 if explain is None else explain, scheduler)
+                    model_dir, threshold, 3 if explain is None else explain, scheduler, price_claims)
         return
     if out is not None:
         _score_batch(
@@ -311,7 +313,7 @@ class _Progress:
 
 
 def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, include_text, quiet, model_dir, threshold,
-                explain, scheduler) -> None:
+                explain, scheduler, prices=True) -> None:
     from adcheck.distributed import score_with_dask
     from adcheck.records import ReadOptions
 
@@ -322,7 +324,7 @@ def _score_dask(inputs, out, text_cols, id_col, keep_cols, overwrite, jobs, incl
         summary = score_with_dask(
             model, list(inputs), out, ReadOptions(text_cols=text_cols, id_col=id_col, keep_cols=keep_cols),
             scheduler=scheduler, explain=explain, threshold=threshold, include_text=include_text, overwrite=overwrite,
-            workers=jobs or None,
+            workers=jobs or None, prices=prices,
         )
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None

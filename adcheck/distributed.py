@@ -89,8 +89,8 @@ def _score_part(task: tuple, model, read: ReadOptions, out_dir: str, options: di
     records = list(SourceReader(source, read, row_group=group).records())
     texts = [r.text for r in records if r.error is None]
     batch_options = BatchOptions(inputs=[], out=None, read=read, explain=options["explain"], threshold=options["threshold"],  # type: ignore[arg-type]
-                                 include_text=options["include_text"])
-    rows, stats = _rows(records, _score_texts(model, texts, options["explain"], options["threshold"]), batch_options)
+                                 include_text=options["include_text"], prices=options["prices"])
+    rows, stats = _rows(records, _score_texts(model, texts, options["explain"], options["threshold"], options["prices"]), batch_options)
     columns = output_columns(batch_options)
     import tempfile
     from pathlib import Path
@@ -106,7 +106,7 @@ def _score_part(task: tuple, model, read: ReadOptions, out_dir: str, options: di
 
 def score_with_dask(model, inputs: list[str], out_dir: str, read: ReadOptions, *, scheduler: str | None = None,
                     explain: int = 3, threshold: float | None = None, include_text: bool = True,
-                    overwrite: bool = False, workers: int | None = None) -> DaskSummary:
+                    overwrite: bool = False, workers: int | None = None, prices: bool = True) -> DaskSummary:
     """Score every row of the inputs on a Dask cluster into a folder of Parquet parts.
 
     Without `scheduler` a local cluster is started (one worker process per core) and closed after.
@@ -134,7 +134,7 @@ def score_with_dask(model, inputs: list[str], out_dir: str, read: ReadOptions, *
         client = Client(cluster)
     try:
         shipped = client.scatter(model, broadcast=True)  # once per worker, not per partition
-        options = {"explain": explain, "threshold": threshold, "include_text": include_text}
+        options = {"explain": explain, "threshold": threshold, "include_text": include_text, "prices": prices}
         staging_url = out_fs.unstrip_protocol(staging)
         futures = [client.submit(_score_part, task, shipped, read, staging_url, options, pure=False) for task in tasks]
         results = client.gather(futures)

@@ -11,8 +11,10 @@ import zipfile
 
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from adcheck.batch import BatchOptions, run_batch
+from adcheck.cli import app
 from adcheck.errors import AdcheckError, InputDataError
 from adcheck.records import ReadOptions
 
@@ -255,15 +257,20 @@ def test_xlsx_and_zstd_inputs(tmp_path, tiny_model):
     assert frame["status"].tolist() == ["scored", "error", "scored"]
 
 
-def test_price_claims_columns(tmp_path, tiny_model):
+def test_price_claims_columns_by_default_and_off_with_no_prices(tmp_path, tiny_model, tiny_model_dir):
     path = tmp_path / "ads.csv"
     path.write_text('text\n"정가 660,000원 → 270,000원 65% 할인"\n보습 크림\n', encoding="utf-8")
     out = tmp_path / "out.csv"
-    run_batch(tiny_model, _options([path], out, prices=True))
+    run_batch(tiny_model, _options([path], out))
     frame = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert "reference 660000 KRW [3:11]" in frame["price_claims"][0]
     assert frame["price_findings"][0].startswith("inconsistent") and "59.1%" in frame["price_findings"][0]
     assert frame["price_claims"][1] == "" and frame["price_findings"][1] == ""
+    fast = tmp_path / "fast.csv"
+    result = CliRunner().invoke(app, ["score", "--input", str(path), "--out", str(fast), "--model", str(tiny_model_dir), "--no-prices", "--quiet"])
+    assert result.exit_code == 0, result.stderr
+    columns = pd.read_csv(fast, dtype=str, keep_default_na=False).columns
+    assert "price_claims" not in columns and "risk" in columns
 
 
 def test_price_history_verdicts_in_the_output(tmp_path, tiny_model):

@@ -36,6 +36,7 @@ def test_dask_local_cluster_matches_local_output_row_for_row(tmp_path, tiny_mode
     distributed = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
     expected = pd.read_parquet(local)
     pd.testing.assert_frame_equal(distributed, expected)
+    assert {"price_claims", "price_findings"} <= set(distributed.columns)  # price columns by default, as in local runs
     assert summary.rows_read == len(expected) and summary.errored == 1
 
     result = CliRunner().invoke(app, ["score", "--engine", "dask", "--input", str(source), "--out", str(tmp_path / "dask"),
