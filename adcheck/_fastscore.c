@@ -583,7 +583,9 @@ static PyObject *top_phrases(PyObject *self, PyObject *args) {
         for (; taken < k && (size_t)taken < nf; taken++) {
             size_t best = (size_t)taken;
             for (size_t q = (size_t)taken + 1; q < nf; q++) {
-                double a = fabs(found[q].value), c = fabs(found[best].value);
+                /* magnitudes compared at 1e-9, as explain.top_phrases does: phrases whose values differ
+                 * only by summation noise rank by position, the same in both paths */
+                double a = floor(fabs(found[q].value) * 1e9 + 0.5), c = floor(fabs(found[best].value) * 1e9 + 0.5);
                 if (a > c || (a == c && found[q].start < found[best].start)) best = q;
             }
             Phrase tmp = found[taken];

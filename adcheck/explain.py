@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from adcheck.results import Evidence
@@ -73,5 +75,7 @@ def phrases(text: str, contributions: np.ndarray, limit: int) -> list[Evidence]:
         else:
             merged.append([start, end, value, 1])
     found = [m for m in merged if m]
-    found.sort(key=lambda m: (-abs(m[2]), m[0]))
+    # magnitudes compared at 1e-9 (as the C kernel does): values that differ only by summation noise,
+    # such as "국산" and "국산," with a near-zero comma, rank by position in both paths
+    found.sort(key=lambda m: (-math.floor(abs(m[2]) * 1e9 + 0.5), m[0]))
     return [Evidence(text[s:e], s, e, round(v, 6)) for s, e, v, _ in found[:limit]]
