@@ -120,8 +120,9 @@ class CompiledScorer:
             codepoints, starts, chars, _CHAR_KIND._values, k, MIN_PHRASE_CONTRIBUTION, MAX_PHRASE_WORDS,
             out_start, out_end, out_value, out_count,
         )
+        # one conversion per array, then plain list slicing (NumPy slicing per text costs more than the kernel)
         phrases = [
-            list(zip(out_start[i, :n].tolist(), out_end[i, :n].tolist(), out_value[i, :n].tolist()))
-            for i, n in enumerate(out_count.tolist())
+            list(zip(s[:n], e[:n], v[:n]))
+            for s, e, v, n in zip(out_start.tolist(), out_end.tolist(), out_value.tolist(), out_count.tolist())
         ]
         return decision, phrases

@@ -178,13 +178,14 @@ class AdModel:
                 items.sort(key=lambda item: -item[0])
                 category_text[i] = ";".join(f"{code}:{p:.4f}" for p, code in items)
         rounded = np.round(risk, 6).tolist()
-        out = []
-        for i, text in enumerate(texts):
-            evidence = ""
-            if phrase_spans is not None and phrase_spans[i]:
-                evidence = " | ".join(f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in phrase_spans[i])
-            out.append((rounded[i], bands[i], bool(risk[i] >= flag_at), category_text[i], evidence))
-        return out
+        flagged = (risk >= flag_at).tolist()
+        if phrase_spans is None:
+            return list(zip(rounded, bands, flagged, category_text, [""] * len(texts)))
+        evidence = [
+            " | ".join([f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in spans]) if spans else ""
+            for text, spans in zip(texts, phrase_spans)
+        ]
+        return list(zip(rounded, bands, flagged, category_text, evidence))
 
     def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:
         flag_at = self.flag_threshold if threshold is None else float(threshold)
