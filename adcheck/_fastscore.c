@@ -68,6 +68,9 @@ typedef struct {
      * array over all columns); entries are valid when their stamp is the current one */
     int64_t *map_col; int32_t *map_index; uint32_t *map_stamp; size_t map_cap; uint32_t stamp;
     uint64_t *q_key; int64_t *q_start, *q_end; size_t q_cap, q_n; /* n-grams waiting for lookup */
+    /* character 1-grams of BMP code points: their column, looked up once per call and cached
+     * (UNI_UNSEEN until then); the 1-gram occurrences of a document wait in u_* like the queue */
+    int32_t *uni; int64_t *u_col, *u_start, *u_end; size_t u_cap, u_n;
     double *values; /* per touched column: its tf-idf value in this document */
     size_t touched_cap;
     int32_t *tcount; /* per touched column: its count in the document */
@@ -172,12 +175,43 @@ static inline int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end
     return 0;
 }
 
+#define UNI_SIZE 0x10000
+#define UNI_UNSEEN (-2)
+
+/* The column of the character 1-gram of code point cp (< UNI_SIZE), or -1; cached per call. */
+static inline int64_t unigram_column(const HashTable *t, Scratch *s, uint32_t cp, uint64_t key) {
+    int32_t col = s->uni[cp];
+    if (col == UNI_UNSEEN) {
+        col = (int32_t)table_lookup(t, key);
+        s->uni[cp] = col;
+    }
+    return col;
+}
+
+static inline int keep_unigram(Scratch *s, int64_t col, int64_t start, int64_t end) {
+    if (s->u_n >= s->u_cap) {
+        size_t c1 = s->u_cap, c2 = s->u_cap, c3 = s->u_cap;
+        if (grow((void **)&s->u_col, &c1, s->u_n + 1, sizeof(int64_t))) return -1;
+        if (grow((void **)&s->u_start, &c2, s->u_n + 1, sizeof(int64_t))) return -1;
+        if (grow((void **)&s->u_end, &c3, s->u_n + 1, sizeof(int64_t))) return -1;
+        size_t m = c1;
+        if (c2 < m) m = c2;
+        if (c3 < m) m = c3;
+        s->u_cap = m;
+    }
+    s->u_col[s->u_n] = col;
+    s->u_start[s->u_n] = start;
+    s->u_end[s->u_n] = end;
+    s->u_n++;
+    return 0;
+}
+
 /* Look the queued n-grams up, prefetching the filter word and table slot a few keys ahead so
  * that the memory reads overlap instead of waiting one after another. */
 #define PREFETCH_AHEAD 16
 static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
     /* at most q_n distinct columns: size the touched arrays and the map (load <= 1/2) for that */
-    size_t need = s->q_n + 1;
+    size_t need = s->q_n + s->u_n + 1;
     if (need > s->touched_cap) {
         size_t c1 = s->touched_cap, c2 = s->touched_cap, c3 = s->touched_cap;
         if (grow((void **)&s->touched, &c1, need, sizeof(int64_t))) return -1;
@@ -203,6 +237,9 @@ static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
         memset(s->map_stamp, 0, s->map_cap * sizeof(uint32_t));
         s->stamp = 1;
     }
+    for (size_t i = 0; i < s->u_n; i++)
+        if (add_occurrence(s, s->u_col[i], s->u_start[i], s->u_end[i], keep_spans)) return -1;
+    s->u_n = 0;
     for (size_t i = 0; i < s->q_n; i++) {
         if (i + PREFETCH_AHEAD < s->q_n) {
             uint64_t ahead = s->q_key[i + PREFETCH_AHEAD];
@@ -308,6 +345,7 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     }
     s->touched_n = 0;
     s->occ_n = 0;
+    s->u_n = 0;
     const HashTable *table = &job->table;
     for (size_t t = 0; t < nt; t++) {
         if (queue_key(s, s->tok_hash[t], s->orig[s->tok_start[t]], s->orig[s->tok_end[t] - 1] + 1)) return -1;
@@ -330,7 +368,13 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             pw *= P_MUL;
             if (k + 1 >= job->char_min) {
                 uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_CHAR);
-                if (queue_key(s, key, s->sq_orig[i], s->sq_orig[i + (size_t)k] + 1)) return -1;
+                if (k == 0 && s->sq[i] < UNI_SIZE) {
+                    /* the same key and lookup, answered from the per-call cache */
+                    int64_t col = unigram_column(table, s, s->sq[i], key);
+                    if (col >= 0 && keep_unigram(s, col, s->sq_orig[i], s->sq_orig[i] + 1)) return -1;
+                } else if (queue_key(s, key, s->sq_orig[i], s->sq_orig[i + (size_t)k] + 1)) {
+                    return -1;
+                }
             }
         }
     }
@@ -467,6 +511,12 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     }
     Scratch s;
     memset(&s, 0, sizeof(s));
+    s.uni = malloc(UNI_SIZE * sizeof(int32_t));
+    if (!s.uni) {
+        release(b, N);
+        return PyErr_NoMemory();
+    }
+    for (size_t i = 0; i < UNI_SIZE; i++) s.uni[i] = UNI_UNSEEN;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < job.n_docs; d++) {
@@ -483,6 +533,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     free(s.q_key); free(s.q_start); free(s.q_end);
     free(s.touched); free(s.values); free(s.tcount);
     free(s.map_col); free(s.map_index); free(s.map_stamp);
+    free(s.uni); free(s.u_col); free(s.u_start); free(s.u_end);
     release(b, N);
     if (failed == UNKNOWN_CODEPOINT) return PyLong_FromLong(1); /* the caller fills the tables and retries */
     if (failed) return PyErr_NoMemory();
