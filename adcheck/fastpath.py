@@ -7,6 +7,8 @@ False and scoring uses the NumPy path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from adcheck.explain import CLAUSE_ENDS, MAX_PHRASE_WORDS, MIN_PHRASE_CONTRIBUTION
@@ -54,6 +56,42 @@ def _prepare(codepoints: np.ndarray) -> None:
     """Make sure every code point of the batch, and the characters it maps to (classified before
     they are published), is in the tables."""
     _MAPPING.add(codepoints, on_new_outputs=_CHAR_CLASS)
+
+
+class PhraseSpans(Sequence):
+    """The kernel's evidence phrases: item i is text i's list of (start, end, value), strongest first.
+
+    Kept as flat lists (one conversion per array) and cut per text only when asked: building a list
+    of tuples per text cost more than the kernel's own explanation work. `format` writes the batch
+    output's evidence strings straight from the flat lists.
+    """
+
+    def __init__(self, starts: list[int], ends: list[int], values: list[float], counts: list[int], k: int) -> None:
+        self.starts, self.ends, self.values, self.counts, self.k = starts, ends, values, counts, k
+
+    def __len__(self) -> int:
+        return len(self.counts)
+
+    def __getitem__(self, i):  # type: ignore[override]
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        base = i * self.k
+        end = base + self.counts[i]
+        return list(zip(self.starts[base:end], self.ends[base:end], self.values[base:end]))
+
+    def format(self, texts: list[str]) -> list[str]:
+        """Per text: "phrase [start:end] +contribution | ..." (contributions rounded to 6 places, shown to 3)."""
+        starts, ends, values, k = self.starts, self.ends, self.values, self.k
+        out = []
+        for i, (text, n) in enumerate(zip(texts, self.counts)):
+            if not n:
+                out.append("")
+                continue
+            base = i * k
+            out.append(" | ".join([
+                f"{text[starts[j]:ends[j]]} [{starts[j]}:{ends[j]}] {round(values[j], 6):+.3f}" for j in range(base, base + n)
+            ]))
+        return out
 
 
 class CompiledScorer:
@@ -120,9 +158,5 @@ class CompiledScorer:
             codepoints, starts, chars, _CHAR_KIND._values, k, MIN_PHRASE_CONTRIBUTION, MAX_PHRASE_WORDS,
             out_start, out_end, out_value, out_count,
         )
-        # one conversion per array, then plain list slicing (NumPy slicing per text costs more than the kernel)
-        phrases = [
-            list(zip(s[:n], e[:n], v[:n]))
-            for s, e, v, n in zip(out_start.tolist(), out_end.tolist(), out_value.tolist(), out_count.tolist())
-        ]
-        return decision, phrases
+        return decision, PhraseSpans(out_start.ravel().tolist(), out_end.ravel().tolist(), out_value.ravel().tolist(),
+                                     out_count.tolist(), k)

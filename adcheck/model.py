@@ -181,10 +181,13 @@ class AdModel:
         flagged = (risk >= flag_at).tolist()
         if phrase_spans is None:
             return list(zip(rounded, bands, flagged, category_text, [""] * len(texts)))
-        evidence = [
-            " | ".join([f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in spans]) if spans else ""
-            for text, spans in zip(texts, phrase_spans)
-        ]
+        if hasattr(phrase_spans, "format"):  # the compiled path's flat phrase lists
+            evidence = phrase_spans.format(texts)
+        else:
+            evidence = [
+                " | ".join([f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in spans]) if spans else ""
+                for text, spans in zip(texts, phrase_spans)
+            ]
         return list(zip(rounded, bands, flagged, category_text, evidence))
 
     def _score_batch(self, texts: list[str], explain: int, threshold: float | None) -> list[ScoreResult]:
