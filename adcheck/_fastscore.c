@@ -87,6 +87,19 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
     return 0;
 }
 
+/* Three parallel arrays of 8-byte items sharing one capacity (the n-gram queue, the occurrences,
+ * the character 1-grams): grown together so that `*cap` always holds for all three. */
+static int grow3(void *a, void *b, void *c, size_t *cap, size_t need) {
+    if (need <= *cap) return 0;
+    size_t c1 = *cap, c2 = *cap, c3 = *cap;
+    if (grow((void **)a, &c1, need, 8) || grow((void **)b, &c2, need, 8) || grow((void **)c, &c3, need, 8)) return -1;
+    size_t m = c1;
+    if (c2 < m) m = c2;
+    if (c3 < m) m = c3;
+    *cap = m;
+    return 0;
+}
+
 static int grow_norm(Scratch *s, size_t need) {
     size_t cap = s->norm_cap;
     if (grow((void **)&s->norm, &cap, need, sizeof(uint32_t))) return -1;
@@ -139,16 +152,7 @@ static inline int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t
     s->tcount[t] += 1;
     col = (int64_t)t;
     if (keep_spans) {
-        if (s->occ_n >= s->occ_cap) {
-            size_t c1 = s->occ_cap, c2 = s->occ_cap, c3 = s->occ_cap;
-            if (grow((void **)&s->occ_col, &c1, s->occ_n + 1, sizeof(int64_t))) return -1;
-            if (grow((void **)&s->occ_start, &c2, s->occ_n + 1, sizeof(int64_t))) return -1;
-            if (grow((void **)&s->occ_end, &c3, s->occ_n + 1, sizeof(int64_t))) return -1;
-            size_t m = c1;
-            if (c2 < m) m = c2;
-            if (c3 < m) m = c3;
-            s->occ_cap = m;
-        }
+        if (grow3(&s->occ_col, &s->occ_start, &s->occ_end, &s->occ_cap, s->occ_n + 1)) return -1;
         s->occ_col[s->occ_n] = col;
         s->occ_start[s->occ_n] = start;
         s->occ_end[s->occ_n] = end;
@@ -158,16 +162,7 @@ static inline int add_occurrence(Scratch *s, int64_t col, int64_t start, int64_t
 }
 
 static inline int queue_key(Scratch *s, uint64_t key, int64_t start, int64_t end) {
-    if (s->q_n >= s->q_cap) {
-        size_t c1 = s->q_cap, c2 = s->q_cap, c3 = s->q_cap;
-        if (grow((void **)&s->q_key, &c1, s->q_n + 1, sizeof(uint64_t))) return -1;
-        if (grow((void **)&s->q_start, &c2, s->q_n + 1, sizeof(int64_t))) return -1;
-        if (grow((void **)&s->q_end, &c3, s->q_n + 1, sizeof(int64_t))) return -1;
-        size_t m = c1;
-        if (c2 < m) m = c2;
-        if (c3 < m) m = c3;
-        s->q_cap = m;
-    }
+    if (grow3(&s->q_key, &s->q_start, &s->q_end, &s->q_cap, s->q_n + 1)) return -1;
     s->q_key[s->q_n] = key;
     s->q_start[s->q_n] = start;
     s->q_end[s->q_n] = end;
@@ -189,16 +184,7 @@ static inline int64_t unigram_column(const HashTable *t, Scratch *s, uint32_t cp
 }
 
 static inline int keep_unigram(Scratch *s, int64_t col, int64_t start, int64_t end) {
-    if (s->u_n >= s->u_cap) {
-        size_t c1 = s->u_cap, c2 = s->u_cap, c3 = s->u_cap;
-        if (grow((void **)&s->u_col, &c1, s->u_n + 1, sizeof(int64_t))) return -1;
-        if (grow((void **)&s->u_start, &c2, s->u_n + 1, sizeof(int64_t))) return -1;
-        if (grow((void **)&s->u_end, &c3, s->u_n + 1, sizeof(int64_t))) return -1;
-        size_t m = c1;
-        if (c2 < m) m = c2;
-        if (c3 < m) m = c3;
-        s->u_cap = m;
-    }
+    if (grow3(&s->u_col, &s->u_start, &s->u_end, &s->u_cap, s->u_n + 1)) return -1;
     s->u_col[s->u_n] = col;
     s->u_start[s->u_n] = start;
     s->u_end[s->u_n] = end;
