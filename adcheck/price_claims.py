@@ -142,6 +142,13 @@ _LOWEST = re.compile(
     re.IGNORECASE,
 )
 _KOREAN_NUMERAL = re.compile(f"[{_HDIGITS}{_UNITS}]")
+# Where a figure can be: every _FIGURE match holds a digit run's first digit or a Korean unit, at most
+# FIGURE_LEAD characters after the match's start (a currency prefix and a space: "us$ 15", "krw 15")
+_DIGIT_RUNS = re.compile(r"\d+")
+_UNIT_CHARS = re.compile(f"[{_UNITS}]")
+FIGURE_LEAD = 4
+# the only non-ASCII characters that re.IGNORECASE matches to ASCII letters (İ ı ſ K)
+_ASCII_CASE_TWINS = "\u0130\u0131\u017f\u212a"
 _PLAIN_DIGITS = re.compile(r"\d+")
 _COMMA_GROUPS = re.compile(r"\d{1,3}(?:,\d{3})+")
 _SPACED_NUMBER = re.compile(r"\d{1,3}(?: \d{3})+(?:[.,]\d{1,2})?")
@@ -403,9 +410,27 @@ def _figure_kind(index: int, figure: _Figure, view: str, struck: list[bool] | No
     return None  # a bare number with no marker is not a price claim
 
 
+def _figure_matches(view: str) -> list[re.Match]:
+    """The matches `_FIGURE.finditer(view)` gives, found by trying only the few positions where a
+    figure can start (up to FIGURE_LEAD characters before a digit run or a Korean unit), in order."""
+    anchors = sorted([m.start() for m in _DIGIT_RUNS.finditer(view)] + [m.start() for m in _UNIT_CHARS.finditer(view)])
+    found: list[re.Match] = []
+    untried = 0  # positions below this were tried, or lie inside a match
+    for anchor in anchors:
+        for start in range(max(untried, anchor - FIGURE_LEAD), anchor + 1):
+            match = _FIGURE.match(view, start)
+            if match:
+                found.append(match)
+                untried = match.end()
+                break
+        else:
+            untried = max(untried, anchor + 1)
+    return found
+
+
 def _figure_claims(text: str, view: str, offsets: list[int] | None, struck: list[bool] | None) -> list[PriceClaim]:
-    yuan_text = bool(_YUAN_HINT.search(view))
-    figures = [_read_figure(m, yuan_text) for m in _FIGURE.finditer(view)]
+    yuan_text = "¥" in view and bool(_YUAN_HINT.search(view))  # only '¥' reads differently in a yuan text
+    figures = [_read_figure(m, yuan_text) for m in _figure_matches(view)]
     figures = [f for f in figures if not _is_non_price(view, f)]
     regions = _strike_regions(view)
     pairs = _arrow_pairs(view, figures)
@@ -511,9 +536,15 @@ def extract_price_claims(text: str) -> list[PriceClaim]:
         return []
     view, offsets, struck = _view(text)
     claims = _figure_claims(text, view, offsets, struck)
-    claims += _percent_claims(text, view, offsets)
-    claims += _quantity_claims(text, view, offsets)
-    claims += _lowest_claims(text, view, offsets)
+    # the other scans run only when the words they need are there (plain substring tests, exact for
+    # every text: a case-insensitive ASCII word can hide only behind the four twins checked first)
+    lowered = view.lower() if not any(c in view for c in _ASCII_CASE_TWINS) else None
+    if "%" in view or "퍼센트" in view or "프로" in view:
+        claims += _percent_claims(text, view, offsets)
+    if "+" in view or lowered is None or "buy" in lowered or "bogo" in lowered:
+        claims += _quantity_claims(text, view, offsets)
+    if "최저" in view or lowered is None or any(w in lowered for w in ("lowest", "all-time low", "all time low", "cheapest")):
+        claims += _lowest_claims(text, view, offsets)
     return sorted(claims, key=lambda c: (c.start, c.end))
 
 

@@ -274,3 +274,41 @@ def test_each_offer_is_checked_on_its_own():
     assert [f.status for f in findings] == ["consistent", "inconsistent"]
     assert findings[1].computed_percent == pytest.approx(60)
     assert findings[0].to_dict()["status"] == "consistent"
+
+
+# ---------------------------------------------------------------- the fast scans equal the plain ones
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from adcheck import price_claims as pc  # noqa: E402
+
+# digits (also non-ASCII ones), separators, currency signs and words, Korean numerals and units,
+# arrows, discount and quantity marks, and the four non-ASCII letters that case-fold to ASCII ones
+_ALPHABET = "0123456789٣١ ,.:$₩€¥£원元円만천백십억일이삼사오육칠팔구+%~>→-abdefgijklmnoprstuwyBKLORSUW가최저할인정\u017f\u212a\u0130\u0131"
+_WORDS = st.sampled_from(["us$", "krw", "usd", "won", "buy", "get", "bogo", "lowest", "all-time low", "cheapest", "최저가", "정가", "was",
+                          "now", "퍼센트", "프로", "1+1", "₩39,900", "1만 5천원", "만오천원", "off", "할인"])
+_TEXTS = st.lists(st.one_of(st.text(alphabet=_ALPHABET, max_size=8), _WORDS), max_size=8).map(" ".join)
+
+
+def _plain_claims(text):
+    """Every scan run on every text, figures found by a plain finditer: what the guards must equal."""
+    view, offsets, struck = pc._view(text)
+    claims = pc._figure_claims(text, view, offsets, struck)
+    claims += pc._percent_claims(text, view, offsets) + pc._quantity_claims(text, view, offsets) + pc._lowest_claims(text, view, offsets)
+    return sorted(claims, key=lambda c: (c.start, c.end))
+
+
+@settings(max_examples=400, deadline=None)
+@given(_TEXTS)
+def test_anchored_figure_scan_and_guards_equal_the_plain_scans(text):
+    view = pc._view(text)[0]
+    assert [m.span() for m in pc._figure_matches(view)] == [m.span() for m in pc._FIGURE.finditer(view)]
+    assert extract_price_claims(text) == _plain_claims(text)
+
+
+def test_anchored_figure_scan_on_the_corpus(sample_rows):
+    for row in sample_rows:
+        view = pc._view(row["text"])[0]
+        assert [m.span() for m in pc._figure_matches(view)] == [m.span() for m in pc._FIGURE.finditer(view)], row["id"]
+        assert extract_price_claims(row["text"]) == _plain_claims(row["text"]), row["id"]
