@@ -25,6 +25,7 @@ from pathlib import Path
 
 from adcheck import __version__
 from adcheck.atomic import atomic_output, write_json_atomic
+from adcheck.digest import file_sha256
 from adcheck.errors import AdcheckError, InputDataError
 from adcheck.records import ReadOptions, Record, SourceReader
 from adcheck.results import SCHEMA_VERSION
@@ -363,6 +364,9 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         "include_text": options.include_text, "prices": options.prices,
         "price_history": str(options.price_history) if options.price_history else None,
         "listing_col": options.listing_col, "date_col": options.date_col,
+        # the history's content and rules decide the verdicts: a resumed run must use the same ones
+        "price_history_sha256": file_sha256(options.price_history) if options.price_history else None,
+        "price_rules": asdict(options.history_options) if options.price_history else None,
     }
     identity = {
         "inputs": [{k: v for k, v in i.items() if k != "path"} | {"path": i["path"]} for i in inputs],

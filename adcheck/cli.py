@@ -108,10 +108,11 @@ def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str
                   extra_cols: tuple[str, ...] = ()):
     """Texts, ids and the `extra_cols` of each input row (empty for texts from arguments or stdin), from
     arguments, files or stdin (in memory; use --out for archives)."""
-    extra: dict[str, list[str]] = {column: [] for column in extra_cols}
+    extra: dict[str, list[str]] = {column: [] for column in extra_cols if column is not None}
     if texts and input_paths:
         raise AdcheckError("give texts as arguments or --input FILE, not both")
     if input_paths:
+        from adcheck.price_history import _id_strings
         from adcheck.readers import read_table, require_column, text_column
 
         values: list[str] = []
@@ -129,8 +130,10 @@ def _gather_texts(texts: list[str], input_paths: list[Path], text_cols: list[str
                 prefix = f"{path.name}:" if len(input_paths) > 1 else ""
                 ids.extend(f"{prefix}{i + 1}" for i in range(len(frame)))
             for column, option in zip(extra_cols, ("--listing-col", "--date-col")):
+                if column is None:
+                    continue
                 require_column(frame, column, option)
-                extra[column].extend("" if v is None or v != v else str(v) for v in frame[column].tolist())
+                extra[column].extend(_id_strings(frame[column]).tolist())  # 300.0 in a numeric column with gaps reads 300
         return values, ids, extra
     if texts:
         return list(texts), [str(i + 1) for i in range(len(texts))], extra
@@ -174,8 +177,8 @@ def score(
     ] = None,
     listing_col: Annotated[str, typer.Option("--listing-col", help="With --price-history and --input: the ads' listing id column.")] = "listing_id",
     date_col: Annotated[str, typer.Option("--date-col", help="With --price-history and --input: the ads' date column.")] = "date",
-    listing_id: Annotated[Optional[str], typer.Option("--listing-id", help="With --price-history and texts as arguments or stdin: their listing id.")] = None,
-    ad_date: Annotated[Optional[str], typer.Option("--ad-date", help="With --price-history and texts as arguments or stdin: the date they ran (YYYY-MM-DD).")] = None,
+    listing_id: Annotated[Optional[str], typer.Option("--listing-id", help="With --price-history: the listing every text advertises (texts as arguments, stdin, or a file without that column).")] = None,
+    ad_date: Annotated[Optional[str], typer.Option("--ad-date", help="With --price-history: the date every text ran (YYYY-MM-DD).")] = None,
     history_listing_col: HistoryListingCol = "listing_id",
     history_date_col: HistoryDateCol = "date",
     history_price_col: HistoryPriceCol = "price",
@@ -205,9 +208,21 @@ def score(
     columns = list(text_cols or ["text"])
     history_rules = history_options(history_listing_col, history_date_col, history_price_col, history_currency_col,
                                     window_days, base_rule, max_gap_days) if price_history is not None else None
-    if (listing_id is not None or ad_date is not None) and (price_history is None or input_paths):
-        raise _fail("--listing-id and --ad-date go with --price-history for texts given as arguments or on stdin "
-                    "(for --input files use --listing-col and --date-col)", 2)
+    if (listing_id is not None or ad_date is not None) and price_history is None:
+        raise _fail("--listing-id and --ad-date go with --price-history (which listing the texts advertise, and when they ran)", 2)
+    if price_history is not None and out is None and not input_paths and (not listing_id or not ad_date):
+        raise _fail("--price-history with texts as arguments or on stdin needs --listing-id and --ad-date "
+                    "(which listing the texts advertise, and when they ran)", 2)
+    if ad_date is not None:
+        import pandas as pd
+
+        from adcheck.price_history import parse_utc_days
+
+        if parse_utc_days(pd.Series([ad_date])).isna().iloc[0]:
+            raise _fail(f"--ad-date {ad_date!r} is not a date; use YYYY-MM-DD or ISO 8601", 2)
+    if out is not None and (listing_id is not None or ad_date is not None):
+        raise _fail("--listing-id and --ad-date are for scoring to stdout; with --out the rows carry their own "
+                    "--listing-col and --date-col", 2)
     if engine is Engine.dask:
         if price_history is not None:
             raise _fail("--price-history is not available with --engine dask; score with the local engine", 2)
@@ -227,8 +242,9 @@ def score(
     explain = 5 if explain is None else explain
     try:
         model = _load(model_dir)
-        history = _load_history(price_history, history_rules, bool(input_paths), listing_id, ad_date)
-        join_cols = (listing_col, date_col) if history is not None and input_paths else ()
+        history = _load_history(price_history, history_rules)
+        # file rows carry their own listing and date, unless --listing-id / --ad-date name one for all of them
+        join_cols = (None if listing_id else listing_col, None if ad_date else date_col) if history is not None and input_paths else ()
         items, ids, extra = _gather_texts(texts or [], [Path(p) for p in input_paths or []], columns, id_col, join_cols)
         problems = []
         for i, text in enumerate(items):
@@ -248,8 +264,8 @@ def score(
         if history is not None:
             from adcheck.prices import attach_history_verdicts
 
-            listings = [extra[listing_col][i] for i in keep] if join_cols else [listing_id or ""] * len(keep)
-            dates = [extra[date_col][i] for i in keep] if join_cols else [ad_date or ""] * len(keep)
+            listings = [extra[listing_col][i] for i in keep] if not listing_id else [listing_id] * len(keep)
+            dates = [extra[date_col][i] for i in keep] if not ad_date else [ad_date] * len(keep)
             results = attach_history_verdicts(results, listings, dates, history, history_rules)
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
@@ -268,13 +284,10 @@ def score(
     _gate([r.band for r in results], fail_on)
 
 
-def _load_history(path: Optional[Path], rules, from_files: bool, listing_id: Optional[str], ad_date: Optional[str]):
+def _load_history(path: Optional[Path], rules):
     """The normalised price history for `score` without --out, or None; says on stderr what it dropped."""
     if path is None:
         return None
-    if not from_files and (not listing_id or not ad_date):
-        raise AdcheckError("--price-history with texts as arguments or on stdin needs --listing-id and --ad-date "
-                           "(which listing the texts advertise, and when they ran)")
     from adcheck.price_history import history_report, load_price_history
 
     history = load_price_history(path, rules)

@@ -26,9 +26,9 @@ HistoryListingCol = Annotated[str, typer.Option("--history-listing-col", help="P
 HistoryDateCol = Annotated[str, typer.Option("--history-date-col", help="Price history: date or timestamp column.")]
 HistoryPriceCol = Annotated[str, typer.Option("--history-price-col", help="Price history: price charged column.")]
 HistoryCurrencyCol = Annotated[str, typer.Option("--history-currency-col", help="Price history: currency column.")]
-WindowDays = Annotated[int, typer.Option("--window-days", min=1, help="Days before the ad's date that form the comparison window.")]
+WindowDays = Annotated[int, typer.Option("--window-days", min=1, max=3650, help="Days before the ad's date that form the comparison window.")]
 BaseRuleOption = Annotated[BaseRule, typer.Option("--base-rule", help="The true base price in the window (lowest: the Korean and EU rule).")]
-MaxGapDays = Annotated[int, typer.Option("--max-gap-days", min=0, help="How long an observed price holds without a new observation.")]
+MaxGapDays = Annotated[int, typer.Option("--max-gap-days", min=0, max=3650, help="How long an observed price holds without a new observation.")]
 
 
 def history_options(listing_col: str = "listing_id", date_col: str = "date", price_col: str = "price", currency_col: str = "currency",

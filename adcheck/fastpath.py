@@ -75,6 +75,10 @@ class PhraseSpans(Sequence):
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
             return [self[j] for j in range(*i.indices(len(self)))]
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError("phrase index out of range")
         base = i * self.k
         end = base + self.counts[i]
         return list(zip(self.starts[base:end], self.ends[base:end], self.values[base:end]))

@@ -59,13 +59,18 @@ class HistoryOptions:
     max_bad_fraction: float = 0.5
 
 
+# ten years: longer windows mean nothing for a price comparison, and the window arithmetic keys days
+# in a range of about a million per listing (adcheck.prices), which a huge window would overrun
+MAX_WINDOW_DAYS = 3650
+
+
 def _validate_options(options: HistoryOptions) -> None:
     if options.base_rule not in BASE_RULES:
         raise InputDataError(f"unknown base rule {options.base_rule!r}; use one of {', '.join(BASE_RULES)}")
-    if not isinstance(options.window_days, (int, np.integer)) or options.window_days < 1:
-        raise InputDataError(f"window_days must be a whole number of days >= 1, not {options.window_days!r}")
-    if options.max_gap_days < 0:
-        raise InputDataError(f"max_gap_days must be >= 0, not {options.max_gap_days!r}")
+    if not isinstance(options.window_days, (int, np.integer)) or not 1 <= options.window_days <= MAX_WINDOW_DAYS:
+        raise InputDataError(f"window_days must be a whole number of days from 1 to {MAX_WINDOW_DAYS}, not {options.window_days!r}")
+    if not 0 <= options.max_gap_days <= MAX_WINDOW_DAYS:
+        raise InputDataError(f"max_gap_days must be from 0 to {MAX_WINDOW_DAYS}, not {options.max_gap_days!r}")
     if not 0 <= options.max_bad_fraction <= 1:
         raise InputDataError(f"max_bad_fraction must be between 0 and 1, not {options.max_bad_fraction!r}")
     try:

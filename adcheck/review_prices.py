@@ -16,11 +16,14 @@ import pandas as pd
 
 from adcheck.digest import file_sha256
 from adcheck.errors import InputDataError
-from adcheck.price_history import HistoryOptions, history_report, load_price_history
+from adcheck.price_history import HistoryOptions, _id_strings, _strings, history_report, load_price_history
 from adcheck.prices import texts_history_verdicts
 from adcheck.readers import read_table, require_column
 
-NO_LISTING_REASON = "the document is not in the listings file (--listings), so its listing and date are unknown"
+NO_LISTING_REASON = "the document's listing and ad date are unknown: map its path to them in a --listings file"
+# the reasons check_reference_prices gives for a missing listing or date; for an unmapped document they
+# become NO_LISTING_REASON (a reason about the figure itself, such as an unreadable amount, stays)
+_MISSING_REASONS = ("the ad's date is missing", "the ad has no listing id")
 
 
 @dataclass
@@ -40,7 +43,8 @@ class ReviewPrices:
         for path, claims in zip(paths, found):
             if path not in self.listings:
                 for verdict in claims:
-                    verdict["reason"] = NO_LISTING_REASON
+                    if verdict["reason"].startswith(_MISSING_REASONS):
+                        verdict["reason"] = NO_LISTING_REASON
         return found
 
     def unmatched(self, document_paths: set[str]) -> list[str]:
@@ -48,18 +52,28 @@ class ReviewPrices:
         return sorted(p for p in self.listings if p not in document_paths)
 
 
+def normalise_document_path(path: str) -> str:
+    """A document path as the report prints it: forward slashes, no leading "./"."""
+    path = path.strip().replace("\\", "/")
+    while path.startswith("./"):
+        path = path[2:]
+    return path
+
+
 def load_listings(path: Path | str) -> dict[str, tuple[str, str]]:
     """The listings file (columns path, listing_id, date) as {document path: (listing id, date)}.
 
     A path listed twice with different listings or dates is an error (which one would the report
-    mean?); the same row repeated is fine. Paths are matched exactly as the report prints them.
+    mean?); the same row repeated is fine. Paths are compared as the report prints them, after
+    turning backslashes into slashes and dropping a leading "./".
     """
     frame = read_table(Path(path))
     for column in ("path", "listing_id", "date"):
         require_column(frame, column, "--listings")
     listings: dict[str, tuple[str, str]] = {}
-    for number, (doc, listing, day) in enumerate(zip(frame["path"], frame["listing_id"], frame["date"]), start=2):
-        doc, listing, day = ("" if v is None or v != v else str(v).strip() for v in (doc, listing, day))
+    rows = zip(_strings(frame["path"]), _id_strings(frame["listing_id"]), _id_strings(frame["date"]))
+    for number, (doc, listing, day) in enumerate(rows, start=2):
+        doc, listing, day = normalise_document_path(str(doc)), str(listing).strip(), str(day).strip()
         if not doc:
             raise InputDataError(f"{path}: row {number} has no path; give each document's path as the report shows it")
         if doc in listings and listings[doc] != (listing, day):

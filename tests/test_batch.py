@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -334,3 +335,33 @@ def test_oversize_members_are_skipped_in_zip_and_tar_alike(tmp_path, monkeypatch
         skipped: list[str] = []
         assert sources.discover([tmp_path / name], skipped) == []
         assert skipped == [f"{name}!/big.csv: {big.stat().st_size:,} bytes, over the member limit"]
+
+
+def test_resume_refuses_another_price_history_or_rules(tmp_path, tiny_model):
+    from adcheck.price_history import HistoryOptions
+
+    ads = tmp_path / "ads.csv"
+    ads.write_text("listing_id,date,text\n" + "".join(f'L1,2026-03-21,"정가 {i},000원 → 9,900원"\n' for i in range(20, 80)), encoding="utf-8")
+    history = tmp_path / "history.csv"
+    history.write_text("listing_id,date,price,currency\n" + "".join(f"L1,2026-03-{d:02d},9900,KRW\n" for d in range(1, 21)), encoding="utf-8")
+    out = tmp_path / "out.csv"
+
+    def interrupt(*_):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_batch(tiny_model, _options([ads], out, price_history=history, chunk_rows=10), progress=interrupt)
+    for changed in (
+        _options([ads], out, price_history=history, chunk_rows=10, resume=True, history_options=HistoryOptions(window_days=5)),
+        _options([ads], out, price_history=history, chunk_rows=10, resume=True, history_options=HistoryOptions(base_rule="median")),
+    ):
+        with pytest.raises(InputDataError, match="differ from the interrupted run"):
+            run_batch(tiny_model, changed)
+    history.write_text(history.read_text(encoding="utf-8").replace("9900", "8900"), encoding="utf-8")  # same path, new content
+    with pytest.raises(InputDataError, match="differ from the interrupted run"):
+        run_batch(tiny_model, _options([ads], out, price_history=history, chunk_rows=10, resume=True))
+    history.write_text(history.read_text(encoding="utf-8").replace("8900", "9900"), encoding="utf-8")
+    summary = run_batch(tiny_model, _options([ads], out, price_history=history, chunk_rows=10, resume=True))
+    assert summary.resumed_chunks >= 1
+    manifest = json.loads(Path(summary.manifest).read_text(encoding="utf-8"))
+    assert manifest["parameters"]["price_rules"]["window_days"] == 20 and len(manifest["parameters"]["price_history_sha256"]) == 64

@@ -203,9 +203,14 @@ def test_score_joins_input_rows_on_their_listing_and_date_columns(tmp_path, tiny
 def test_score_price_history_usage_errors(tmp_path, tiny_model_dir):
     history = _history(tmp_path)
     missing = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--price-history", history)
-    assert missing.exit_code == 1 and "--listing-id and --ad-date" in missing.stderr
+    assert missing.exit_code == 2 and "--listing-id and --ad-date" in missing.stderr
     stray = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--listing-id", "L1")
     assert stray.exit_code == 2 and "go with --price-history" in stray.stderr
+    bad_date = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--price-history", history, "--listing-id", "L1", "--ad-date", "21/03/2026")
+    assert bad_date.exit_code == 2 and "is not a date" in bad_date.stderr and not bad_date.stdout
+    huge = invoke("score", "정가 189,000원", "--model", tiny_model_dir, "--price-history", history, "--listing-id", "L1",
+                  "--ad-date", "2026-03-21", "--window-days", "5000000")
+    assert huge.exit_code == 2 and not huge.stdout
     ads = tmp_path / "ads.csv"
     ads.write_text('text\n"정가 10,000원"\n', encoding="utf-8")
     no_column = invoke("score", "--input", ads, "--model", tiny_model_dir, "--price-history", history)
@@ -214,3 +219,22 @@ def test_score_price_history_usage_errors(tmp_path, tiny_model_dir):
     bad.write_text("listing,when,amount\nx,y,z\n", encoding="utf-8")
     broken = invoke("score", "정가 10,000원", "--model", tiny_model_dir, "--price-history", bad, "--listing-id", "x", "--ad-date", "2026-01-01")
     assert broken.exit_code == 1 and broken.stderr.startswith("Error: ") and not broken.stdout
+
+
+def test_score_input_with_numeric_ids_and_one_listing_for_all_rows(tmp_path, tiny_model_dir):
+    history = _history(tmp_path, listing="300")
+    ads = tmp_path / "ads.jsonl"
+    # a numeric id column with a gap reads as floats in pandas: 300.0 must still match the history's 300
+    ads.write_text('{"listing_id": 300, "date": "2026-03-21", "text": "정가 189,000원 → 39,900원"}\n'
+                   '{"listing_id": null, "date": "2026-03-21", "text": "정가 50,000원"}\n', encoding="utf-8")
+    result = invoke("score", "--input", ads, "--model", tiny_model_dir, "--format", "json", "--price-history", history)
+    assert result.exit_code == 0, result.stderr
+    first, second = [r["price_verdicts"][0] for r in json.loads(result.stdout)["results"]]
+    assert first["listing_id"] == "300" and first["status"] == "not_supported"
+    assert second["status"] == "not_checkable" and "no listing id" in second["reason"]
+    plain = tmp_path / "ads.txt"
+    plain.write_text("정가 189,000원 → 39,900원\n", encoding="utf-8")
+    one = invoke("score", "--input", plain, "--model", tiny_model_dir, "--format", "json", "--price-history", history,
+                 "--listing-id", "300", "--ad-date", "2026-03-21")
+    assert one.exit_code == 0, one.stderr
+    assert json.loads(one.stdout)["results"][0]["price_verdicts"][0]["status"] == "not_supported"

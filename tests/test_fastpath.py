@@ -94,3 +94,15 @@ def test_a_fresh_process_scores_digits_like_the_reference(tiny_model_dir):
     output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     for fast, reference in json.loads(output):
         assert abs(fast - reference) < 1e-9
+
+
+def test_phrase_spans_index_like_a_list(wide_model, sample_rows):
+    from adcheck.fastpath import PhraseSpans
+
+    texts = [r["text"] for r in sample_rows[:5]]
+    _, spans = wide_model._compiled().decisions(texts, 3)
+    assert isinstance(spans, PhraseSpans)
+    as_list = list(spans)
+    assert len(spans) == 5 and spans[-1] == as_list[-1] and spans[-5] == as_list[0] and spans[1:3] == as_list[1:3]
+    with pytest.raises(IndexError):
+        spans[5]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -27,6 +28,8 @@ def _run_cells(nb) -> None:
         def enable_gui(self, gui=None):  # the inline backend draws no window, so there is no GUI loop to start
             return None
 
+    # the shell installs its own __main__ module and display and exception hooks: put them back after
+    saved = (sys.modules.get("__main__"), sys.displayhook, sys.excepthook)
     shell = Shell.instance()
     shell.run_line_magic("colors", "nocolor")
     shell.history_manager.enabled = False
@@ -44,6 +47,9 @@ def _run_cells(nb) -> None:
                     result.error_before_exec or result.error_in_exec)
     finally:
         Shell.clear_instance()
+        if saved[0] is not None:
+            sys.modules["__main__"] = saved[0]
+        sys.displayhook, sys.excepthook = saved[1], saved[2]
 
 
 def _stream_text(cell, name: str = "stdout") -> str:

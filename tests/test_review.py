@@ -297,7 +297,8 @@ def _price_case(root: Path) -> tuple[Path, Path, Path]:
     rows = [f"AP-300,2026-03-{d:02d},39900,KRW" for d in range(1, 21)] + [f"KT-17,2026-03-{d:02d},59.00,USD" for d in range(1, 21)]
     history.write_text("listing_id,date,price,currency\n" + "\n".join(rows) + "\n", encoding="utf-8")
     listings = root / "listings.csv"
-    listings.write_text("path,listing_id,date\ncase/pages/purifier.html,AP-300,2026-03-21\ncase/bundle.zip!/kettle.txt,KT-17,2026-03-21\n"
+    # paths as a Windows user or a shell might write them: backslashes and a leading ./
+    listings.write_text("path,listing_id,date\ncase\\pages\\purifier.html,AP-300,2026-03-21\n./case/bundle.zip!/kettle.txt,KT-17,2026-03-21\n"
                         "case/pages/typo.html,AP-300,2026-03-21\n", encoding="utf-8")
     return case, history, listings
 
