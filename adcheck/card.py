@@ -70,7 +70,10 @@ def render_model_card(meta: dict) -> str:
         f"{spec.get('char_ngram_max')}-grams of the normalised text"
         + (f", word-boundary character {spec.get('wb_ngram_min')}-{spec.get('wb_ngram_max')}-grams" if spec.get("wb_ngram_max") else "")
         + f" (hashed, min_df {spec.get('min_df')}), TF-IDF; {meta.get('feature_count')} features.",
-        f"- Logistic regression, C = {hyper.get('C')}, chosen by {hyper.get('n_folds')}-fold grouped "
+        "- Logistic regression"
+        + (f" on features scaled by their Naive-Bayes log-count ratio (NBSVM; smoothing {hyper.get('nb_alpha')}, folded into the weights)"
+           if hyper.get("nb_alpha") is not None else "")
+        + f", C = {hyper.get('C')}, chosen by {hyper.get('n_folds')}-fold grouped "
         f"cross-validation on {hyper.get('selection_metric')}; one-vs-rest heads for the categories.",
         f"- File size: {meta.get('artifact', {}).get('bytes', 0) / 1e6:.1f} MB (model.joblib, sha256 "
         f"`{meta.get('artifact', {}).get('sha256', '')[:16]}...`).",

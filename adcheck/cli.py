@@ -411,6 +411,9 @@ def train(
     seed: Annotated[Optional[int], typer.Option("--seed", help="Random seed for folds and solver.")] = None,
     folds: Annotated[Optional[int], typer.Option("--folds", min=2, max=20, help="Cross-validation folds.")] = None,
     c_values: Annotated[Optional[list[float]], typer.Option("--c", help="Regularisation values to try (repeatable).")] = None,
+    nb_alpha: Annotated[
+        Optional[float], typer.Option("--nb-alpha", min=0.001, help="Scale features by their Naive-Bayes log-count ratio with this smoothing (NBSVM; the shipped model uses 1.0).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
@@ -424,7 +427,7 @@ def train(
         options = resolve_training_options(
             config=config, data=data, out=out, text_col=text_col, label_col=label_col, positive=positive,
             negative=negative, group_col=group_col, categories_col=categories_col, lang_col=lang_col,
-            name=name, seed=seed, folds=folds, c_values=c_values,
+            name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha,
         )
         model = run_training(options, overwrite=overwrite, progress=None if quiet else _err)
     except AdcheckError as exc:

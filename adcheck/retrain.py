@@ -114,6 +114,7 @@ def _config_from_metadata(meta: dict):
         high_precision=float(search["high_precision"]),
         medium_precision=float(search["medium_precision"]),
         selection_metric=str(search["selection_metric"]),
+        nb_alpha=None if search.get("nb_alpha") is None else float(search["nb_alpha"]),
     )
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy import sparse
 
 from adcheck.errors import TrainingError
 from adcheck.evaluation import evaluate_predictions, threshold_for_f1, threshold_for_precision
@@ -31,6 +32,11 @@ class TrainConfig:
     high_precision: float = 0.90
     medium_precision: float = 0.80
     selection_metric: str = "pr_auc"
+    # Naive-Bayes log-count-ratio scaling of the features before each logistic regression (the NBSVM
+    # recipe): a feature's weight is learned on its value times log(P(feature | class) / P(feature |
+    # other)), smoothed by nb_alpha; None leaves the features as they are. The ratio is folded into
+    # the stored coefficients, so scoring, the kernel and the model format do not change.
+    nb_alpha: float | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -48,14 +54,27 @@ class TrainingResult:
     out_of_fold: dict = field(default_factory=dict)
 
 
-def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int) -> LinearHead:
+def log_count_ratio(matrix, y: np.ndarray, alpha: float) -> np.ndarray:
+    """Per feature, log of its smoothed document frequency share among positive rows over that among
+    negative rows (Wang & Manning's NBSVM ratio)."""
+    present = sparse.csr_matrix(matrix, copy=True)
+    present.data[:] = 1.0
+    p = alpha + np.asarray(present[np.flatnonzero(y)].sum(axis=0)).ravel()
+    q = alpha + np.asarray(present[np.flatnonzero(~y)].sum(axis=0)).ravel()
+    return np.log((p / p.sum()) / (q / q.sum()))
+
+
+def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float | None = None) -> LinearHead:
     from sklearn.linear_model import LogisticRegression
 
+    y = y.astype(bool)
+    ratio = log_count_ratio(matrix, y, nb_alpha) if nb_alpha is not None else None
     clf = LogisticRegression(C=c_value, solver="liblinear", random_state=seed, max_iter=2000)
-    clf.fit(matrix, y.astype(int))
+    clf.fit(matrix @ sparse.diags(ratio) if ratio is not None else matrix, y.astype(int))
+    coef = clf.coef_[0] * ratio if ratio is not None else clf.coef_[0]  # x·(r∘w) = (x∘r)·w
     # parameters are rounded to float32 once, here: the model file stores them as float32 and every
     # scoring path computes with exactly these values (in float64)
-    return LinearHead(coef=clf.coef_[0].astype(np.float32).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
+    return LinearHead(coef=coef.astype(np.float32).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -110,7 +129,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
             matrix = vocabulary.transform(occurrences)
             for c_value in config.c_values:
-                head = _fit_head(matrix[train_rows], y[train_rows], c_value, config.seed)
+                head = _fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha)
                 oof[c_value][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
             say(f"features {spec_index + 1}/{len(config.feature_specs)}: fold {fold + 1}/{len(folds)} done")
         for c_value in config.c_values:
@@ -138,7 +157,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             for code, target in category_targets.items():
                 if target[positive_rows].all() or not target[positive_rows].any():
                     continue
-                head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed)
+                head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
                 conditional_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
                 category_oof[code][test_rows] = conditional_oof[code][test_rows] * best_oof[test_rows]
         say("category heads cross-validated")
@@ -158,16 +177,16 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
 
     vocabulary = Vocabulary.fit(occurrences, spec)
     matrix = vocabulary.transform(occurrences)
-    risk_head = _fit_head(matrix, y, c_value, config.seed)
+    risk_head = _fit_head(matrix, y, c_value, config.seed, config.nb_alpha)
     positive_rows = np.flatnonzero(y)
     category_heads = {
-        code: _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed)
+        code: _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
         for code, target in category_targets.items()
         if target[positive_rows].any() and not target[positive_rows].all()
     }
     model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
     seconds = time.perf_counter() - started
-    chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric}
+    chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric, "nb_alpha": config.nb_alpha}
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
 
 

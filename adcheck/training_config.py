@@ -42,7 +42,7 @@ def _expand(patterns: list[str], base: Path) -> list[Path]:
 
 
 def resolve_training_options(*, config: Path | None, data, out, text_col, label_col, positive, negative, group_col,
-                             categories_col, lang_col, name, seed, folds, c_values) -> TrainingOptions:
+                             categories_col, lang_col, name, seed, folds, c_values, nb_alpha=None) -> TrainingOptions:
     """Merge a TOML config (paths relative to it) with command-line values, which win when given."""
     settings: dict = {}
     base = Path.cwd()
@@ -72,7 +72,10 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
         high_precision=train_cfg.get("high_precision", defaults.high_precision),
         medium_precision=train_cfg.get("medium_precision", defaults.medium_precision),
         selection_metric=train_cfg.get("selection_metric", defaults.selection_metric),
+        nb_alpha=nb_alpha if nb_alpha is not None else train_cfg.get("nb_alpha", defaults.nb_alpha),
     )
+    if train_config.nb_alpha is not None and not (isinstance(train_config.nb_alpha, (int, float)) and train_config.nb_alpha > 0):
+        raise TrainingError(f"nb_alpha must be a number above 0 (or left out), not {train_config.nb_alpha!r}")
     if train_config.selection_metric not in ("pr_auc", "roc_auc"):
         raise TrainingError("selection_metric must be pr_auc or roc_auc")
     return TrainingOptions(

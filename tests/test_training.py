@@ -55,3 +55,37 @@ def test_one_class_file_is_refused_by_the_reader(tmp_path):
     path.write_text("text,label\nhello,misleading\nworld,misleading\n", encoding="utf-8")
     with pytest.raises(InputDataError, match="one class"):
         load_labeled([path], negative=["acceptable"])
+
+
+def test_nb_scaling_is_folded_into_the_weights(sample_rows):
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
+    from adcheck.training import _fit_head, log_count_ratio
+
+    data = _data(sample_rows)
+    occurrences = extract_occurrences(data.texts, FeatureSpec())
+    matrix = Vocabulary.fit(occurrences, FeatureSpec()).transform(occurrences)
+    y = data.labels.astype(bool)
+    ratio = log_count_ratio(matrix, y, 1.0)
+    present = (matrix > 0).toarray()
+    # a feature seen only in misleading rows leans positive, one seen only in acceptable rows negative
+    assert (ratio[present[y].any(axis=0) & ~present[~y].any(axis=0)] > 0).all()
+    assert (ratio[~present[y].any(axis=0) & present[~y].any(axis=0)] < 0).all()
+    head = _fit_head(matrix, y, 4.0, 13, nb_alpha=1.0)
+    scaled = LogisticRegression(C=4.0, solver="liblinear", random_state=13, max_iter=2000).fit(matrix @ sparse.diags(ratio), y.astype(int))
+    # the stored weights are the scaled model's, folded: x·(r∘w) + b == (x∘r)·w + b (float32 storage)
+    assert np.allclose(head.decision(matrix), scaled.decision_function(matrix @ sparse.diags(ratio)), atol=1e-4)
+    assert not np.allclose(head.coef, _fit_head(matrix, y, 4.0, 13).coef)
+
+
+def test_nb_alpha_is_recorded_and_reused_by_retrain(sample_rows):
+    from adcheck.retrain import _config_from_metadata
+
+    result = train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3, nb_alpha=0.5))
+    assert result.chosen["nb_alpha"] == 0.5
+    meta = {"hyperparameters": {**result.chosen, "search": TrainConfig(c_values=(4.0,), n_folds=3, nb_alpha=0.5).to_dict()}}
+    assert _config_from_metadata(meta).nb_alpha == 0.5
+    del meta["hyperparameters"]["search"]["nb_alpha"]  # a model trained before the option existed
+    assert _config_from_metadata(meta).nb_alpha is None
