@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from adcheck.documents import Limits, discover, html_to_text
+from adcheck.documents import Limits, discover
+from adcheck.extract import html_to_text
 
 FIXED_ZIP_TIME = (2024, 3, 1, 9, 0, 0)
 
