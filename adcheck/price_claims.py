@@ -678,3 +678,22 @@ def check_consistency(claims: list[PriceClaim]) -> list[ConsistencyFinding]:
         if finding is not None:
             findings.append(finding)
     return findings
+
+
+def price_fields(texts: list[str]) -> list[tuple[str, str]]:
+    """Per text, its price claims and the check of its stated discounts as two flat strings (the batch
+    output's price_claims and price_findings columns): "kind figure [start:end]; ..." and
+    "status: message | ..."."""
+    out = []
+    for text in texts:
+        claims = extract_price_claims(text)
+        if not claims:
+            out.append(("", ""))
+            continue
+        described = []
+        for c in claims:
+            figure = f"{c.percent:g}%" if c.percent is not None else (f"{c.amount:g} {c.currency or ''}".strip() if c.amount is not None else c.text)
+            described.append(f"{c.kind} {figure} [{c.start}:{c.end}]")
+        findings = [f"{f.status}: {f.message}" for f in check_consistency(claims) if f.status != "consistent" or f.stated_percent is not None]
+        out.append(("; ".join(described), " | ".join(findings)))
+    return out

@@ -162,8 +162,31 @@ def test_parallel_jobs_equal_single_process(tmp_path, tiny_model, ads_file):
     one = tmp_path / "one.jsonl"
     two = tmp_path / "two.jsonl"
     run_batch(tiny_model, _options([ads_file], one, chunk_rows=50, jobs=1))
-    run_batch(tiny_model, _options([ads_file], two, chunk_rows=50, jobs=2))
+    run_batch(tiny_model, _options([ads_file], two, chunk_rows=50, jobs=2))  # price columns from worker processes
     assert one.read_bytes() == two.read_bytes()
+    assert any(json.loads(line)["price_claims"] for line in two.read_text(encoding="utf-8").splitlines())
+
+
+def test_cli_ctrl_c_with_price_workers_then_resume(tmp_path, tiny_model_dir, ads_file):
+    big = tmp_path / "big.jsonl"
+    big.write_text(ads_file.read_text(encoding="utf-8") * 30, encoding="utf-8")
+    command = [sys.executable, "-m", "adcheck", "score", "--input", str(big), "--model", str(tiny_model_dir), "--chunk-rows", "40"]
+    reference = tmp_path / "reference.csv"
+    subprocess.run([*command, "--jobs", "1", "--quiet", "--out", str(reference)], check=True)
+    out = tmp_path / "out.csv"
+    # Ctrl-C in a terminal reaches the whole process group: the main process and its price workers
+    process = subprocess.Popen([*command, "--jobs", "2", "--out", str(out)], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    partial = tmp_path / "out.csv.adcheck-partial"
+    deadline = time.time() + 60
+    while time.time() < deadline and not list(partial.glob("part-*.csv")):
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130 and "--resume" in stderr and "Traceback" not in stderr
+    assert not out.exists()
+    result = subprocess.run([*command, "--jobs", "2", "--quiet", "--resume", "--out", str(out)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert out.read_bytes() == reference.read_bytes()
 
 
 def test_bad_inputs_fail_before_writing(tmp_path, tiny_model):
