@@ -105,35 +105,16 @@ def output_columns(options: BatchOptions) -> list[str]:
                       "review_label", "review_categories", "review_note"]
 
 
-def _score_texts(model, texts: list[str], explain: int, threshold: float | None, prices: bool = False,
-                 price_pool=None) -> list[tuple]:
-    """Score rows for a chunk, with the price columns when `prices`. With `price_pool` (a process pool)
-    the price claims, pure Python that holds the GIL, are read in another process while this thread
-    scores (the kernel releases the GIL), so they too use every core."""
-    from adcheck.price_claims import price_fields
-
-    pending = price_pool.submit(price_fields, texts) if prices and price_pool is not None else None
+def _score_texts(model, texts: list[str], explain: int, threshold: float | None, prices: bool = False) -> list[tuple]:
+    """Score rows for a chunk, with the price columns (adcheck.price_claims.price_fields) when `prices`."""
     rows: list[tuple] = []
     for begin in range(0, len(texts), 4096):
         rows.extend(model.score_rows(texts[begin : begin + 4096], explain=explain, threshold=threshold))
     if prices:
-        fields = pending.result() if pending is not None else price_fields(texts)
-        rows = [row + extra for row, extra in zip(rows, fields)]
+        from adcheck.price_claims import price_fields
+
+        rows = [row + extra for row, extra in zip(rows, price_fields(texts))]
     return rows
-
-
-def _ignore_sigint() -> None:
-    """Price workers leave Ctrl-C to the main process, which keeps finished chunks for --resume."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
-def _price_pool(jobs: int):
-    """Worker processes for the price columns: started fresh (spawn), so they never inherit locks held by
-    this process's threads, and they import only adcheck.price_claims."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
-    return ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"), initializer=_ignore_sigint)
 
 
 def _price_verdicts(records: list[Record], history, options: BatchOptions) -> list[str]:
@@ -413,7 +394,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
         signal.signal(signal.SIGTERM, _handle_sigterm)
     except ValueError:  # not in the main thread
         previous_handler = None
-    pool = price_pool = None
+    pool = None
     try:
         chunks = _chunks(sources, options.read, options.chunk_rows, summary, byte_counter)
         pending: list = []
@@ -442,7 +423,6 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
             from concurrent.futures import ThreadPoolExecutor
 
             pool = ThreadPoolExecutor(jobs)
-            price_pool = _price_pool(jobs) if options.prices else None
         for index, records in enumerate(chunks):
             if index < done:
                 continue
@@ -450,8 +430,7 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
             if pool is None:
                 emit(index, records, _score_texts(model, texts, options.explain, options.threshold, options.prices))
                 continue
-            pending.append((index, records, pool.submit(_score_texts, model, texts, options.explain, options.threshold, options.prices,
-                                                        price_pool)))
+            pending.append((index, records, pool.submit(_score_texts, model, texts, options.explain, options.threshold, options.prices)))
             while len(pending) > 2 * jobs or (pending and pending[0][2].done()):
                 i, recs, job = pending.pop(0)
                 emit(i, recs, job.result())
@@ -468,8 +447,6 @@ def run_batch(model, options: BatchOptions, progress: Callable[[int, int, int, f
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
-        if price_pool is not None:
-            price_pool.shutdown(wait=True, cancel_futures=True)
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
 

@@ -166,7 +166,7 @@ def score(
     keep_cols: Annotated[Optional[list[str]], typer.Option("--keep-cols", help="Input columns copied to the output (with --out; repeatable).")] = None,
     resume: Annotated[bool, typer.Option("--resume", help="Continue an interrupted --out run.")] = False,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out file.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Worker processes for --out runs (0: all cores).")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Scoring threads for --out runs, Dask workers with --engine dask (0: all cores).")] = 0,
     chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows per chunk (the unit of resumption).")] = 4096,
     no_text: Annotated[bool, typer.Option("--no-text", help="Leave the text out of the --out file.")] = False,
     price_claims: Annotated[

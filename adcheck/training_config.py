@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import glob
 import hashlib
+import math
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from adcheck.errors import InputDataError, TrainingError
@@ -74,8 +75,11 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
         selection_metric=train_cfg.get("selection_metric", defaults.selection_metric),
         nb_alpha=nb_alpha if nb_alpha is not None else train_cfg.get("nb_alpha", defaults.nb_alpha),
     )
-    if train_config.nb_alpha is not None and not (isinstance(train_config.nb_alpha, (int, float)) and train_config.nb_alpha > 0):
-        raise TrainingError(f"nb_alpha must be a number above 0 (or left out), not {train_config.nb_alpha!r}")
+    alpha = train_config.nb_alpha
+    if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0.001):
+        raise TrainingError(f"nb_alpha must be a number of at least 0.001 (or left out to train without NB scaling), not {alpha!r}")
+    if alpha is not None:
+        train_config = replace(train_config, nb_alpha=float(alpha))
     if train_config.selection_metric not in ("pr_auc", "roc_auc"):
         raise TrainingError("selection_metric must be pr_auc or roc_auc")
     return TrainingOptions(

@@ -162,19 +162,19 @@ def test_parallel_jobs_equal_single_process(tmp_path, tiny_model, ads_file):
     one = tmp_path / "one.jsonl"
     two = tmp_path / "two.jsonl"
     run_batch(tiny_model, _options([ads_file], one, chunk_rows=50, jobs=1))
-    run_batch(tiny_model, _options([ads_file], two, chunk_rows=50, jobs=2))  # price columns from worker processes
+    run_batch(tiny_model, _options([ads_file], two, chunk_rows=50, jobs=2))
     assert one.read_bytes() == two.read_bytes()
     assert any(json.loads(line)["price_claims"] for line in two.read_text(encoding="utf-8").splitlines())
 
 
-def test_cli_ctrl_c_with_price_workers_then_resume(tmp_path, tiny_model_dir, ads_file):
+def test_cli_ctrl_c_with_two_jobs_then_resume(tmp_path, tiny_model_dir, ads_file):
     big = tmp_path / "big.jsonl"
     big.write_text(ads_file.read_text(encoding="utf-8") * 30, encoding="utf-8")
     command = [sys.executable, "-m", "adcheck", "score", "--input", str(big), "--model", str(tiny_model_dir), "--chunk-rows", "40"]
     reference = tmp_path / "reference.csv"
     subprocess.run([*command, "--jobs", "1", "--quiet", "--out", str(reference)], check=True)
     out = tmp_path / "out.csv"
-    # Ctrl-C in a terminal reaches the whole process group: the main process and its price workers
+    # Ctrl-C in a terminal reaches the whole process group
     process = subprocess.Popen([*command, "--jobs", "2", "--out", str(out)], stderr=subprocess.PIPE, text=True, start_new_session=True)
     partial = tmp_path / "out.csv.adcheck-partial"
     deadline = time.time() + 60

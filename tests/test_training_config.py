@@ -24,3 +24,16 @@ def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows):
     assert rebuilt.model_id == shipped.model_id
     texts = [r["text"] for r in sample_rows[:300]]
     assert np.array_equal(rebuilt.predict_proba(texts), shipped.predict_proba(texts))
+
+
+@pytest.mark.parametrize("bad", ["inf", "true", "1e-300", "0", '"one"'])
+def test_bad_nb_alpha_is_a_one_line_error(tmp_path, bad):
+    from adcheck.errors import TrainingError
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nnb_alpha = {bad}\n', encoding="utf-8")
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
+    with pytest.raises(TrainingError, match="nb_alpha must be a number of at least 0.001"):
+        resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                 negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                 seed=None, folds=None, c_values=None)
