@@ -23,6 +23,7 @@ def _run_cells(nb) -> None:
     """
     from IPython.core.interactiveshell import InteractiveShell
     from IPython.utils.capture import capture_output
+    from traitlets.config import Config
 
     class Shell(InteractiveShell):
         def enable_gui(self, gui=None):  # the inline backend draws no window, so there is no GUI loop to start
@@ -30,9 +31,13 @@ def _run_cells(nb) -> None:
 
     # the shell installs its own __main__ module and display and exception hooks: put them back after
     saved = (sys.modules.get("__main__"), sys.displayhook, sys.excepthook)
-    shell = Shell.instance()
+    # no history database, no history thread: nothing touches ~/.ipython, and nothing is left to
+    # flush at interpreter exit (IPYTHONDIR also points into the test's temporary folder)
+    config = Config()
+    config.HistoryManager.enabled = False
+    config.HistoryManager.hist_file = ":memory:"
+    shell = Shell.instance(config=config)
     shell.run_line_magic("colors", "nocolor")
-    shell.history_manager.enabled = False
     try:
         for cell in nb.cells:
             if cell.cell_type != "code":
@@ -65,8 +70,9 @@ def test_notebook_is_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_notebook_executes_and_reports_sane_figures(monkeypatch):
+def test_notebook_executes_and_reports_sane_figures(monkeypatch, tmp_path):
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("MPLBACKEND", "agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)
     _run_cells(nb)  # raises on the first failing cell
