@@ -335,9 +335,9 @@ def _unavailable(i: int, claim_day: np.ndarray, listing_id: np.ndarray, listing_
                  cur: str, window_cur: str | None, options: HistoryOptions) -> str:
     """Why claim i cannot be checked against the history, or '' when it can."""
     if claim_day[i] == _NO_DAY:
-        return "the ad's date is missing or unreadable (use YYYY-MM-DD or ISO 8601)"
+        return NO_DATE_REASON
     if listing_id[i] == "":
-        return "the ad has no listing id"
+        return NO_LISTING_REASON
     if not listing_known[i]:
         return "no price history for this listing"
     if stats.observations[i] == 0:
@@ -418,6 +418,10 @@ def check_reference_prices(ads: pd.DataFrame, history: pd.DataFrame, options: Hi
     })
     return result[list(FINDING_COLUMNS)]
 
+
+# the reasons a claim is not checkable because the ad itself lacks its date or listing
+NO_DATE_REASON = "the ad's date is missing or unreadable (use YYYY-MM-DD or ISO 8601)"
+NO_LISTING_REASON = "the ad has no listing id"
 
 # the per-claim fields a scored text carries (ScoreResult.price_verdicts, review claims)
 VERDICT_FIELDS = (

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from adcheck import prices
 from adcheck.digest import file_sha256
 from adcheck.errors import InputDataError
 from adcheck.price_history import HistoryOptions, _id_strings, _strings, history_report, load_price_history
@@ -23,7 +24,7 @@ from adcheck.readers import read_table, require_column
 NO_LISTING_REASON = "the document's listing and ad date are unknown: map its path to them in a --listings file"
 # the reasons check_reference_prices gives for a missing listing or date; for an unmapped document they
 # become NO_LISTING_REASON (a reason about the figure itself, such as an unreadable amount, stays)
-_MISSING_REASONS = ("the ad's date is missing", "the ad has no listing id")
+_MISSING_REASONS = (prices.NO_DATE_REASON, prices.NO_LISTING_REASON)
 
 
 @dataclass
@@ -43,7 +44,7 @@ class ReviewPrices:
         for path, claims in zip(paths, found):
             if path not in self.listings:
                 for verdict in claims:
-                    if verdict["reason"].startswith(_MISSING_REASONS):
+                    if verdict["reason"] in _MISSING_REASONS:
                         verdict["reason"] = NO_LISTING_REASON
         return found
 
