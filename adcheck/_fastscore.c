@@ -64,9 +64,10 @@ typedef struct {
     int64_t *tok_start, *tok_end; uint64_t *tok_hash, *running; size_t tok_cap;
     int64_t *occ_col, *occ_start, *occ_end; size_t occ_cap, occ_n; /* occ_col: touched index */
     int64_t *touched; size_t touched_n; /* the document's distinct columns, in first-seen order */
-    /* a small per-document map column -> touched index (stays in the L1/L2 cache, unlike an
-     * array over all columns); entries are valid when their stamp is the current one */
-    int64_t *map_col; int32_t *map_index; uint32_t *map_stamp; size_t map_cap; uint32_t stamp;
+    /* per vocabulary column: (stamp << 32) | touched index, valid when the stamp is the current
+     * document's; one read per occurrence (an array over all columns beat a small per-document
+     * hash map: 8 bytes a column stays in the L2 cache, and there is no probing) */
+    uint64_t *slot_of; size_t n_slots; uint32_t stamp;
     uint64_t *q_key; int64_t *q_start, *q_end; size_t q_cap, q_n; /* n-grams waiting for lookup */
     /* character 1-grams of BMP code points: their column, looked up once per call and cached
      * (UNI_UNSEEN until then); the 1-gram occurrences of a document wait in u_* like the queue */
@@ -89,8 +90,7 @@ static int grow(void **p, size_t *cap, size_t need, size_t size) {
 
 /* Three parallel arrays of 8-byte items sharing one capacity (the n-gram queue, the occurrences,
  * the character 1-grams): grown together so that `*cap` always holds for all three. */
-static int grow3(void *a, void *b, void *c, size_t *cap, size_t need) {
-    if (need <= *cap) return 0;
+static int grow3_slow(void *a, void *b, void *c, size_t *cap, size_t need) {
     size_t c1 = *cap, c2 = *cap, c3 = *cap;
     if (grow((void **)a, &c1, need, 8) || grow((void **)b, &c2, need, 8) || grow((void **)c, &c3, need, 8)) return -1;
     size_t m = c1;
@@ -98,6 +98,10 @@ static int grow3(void *a, void *b, void *c, size_t *cap, size_t need) {
     if (c3 < m) m = c3;
     *cap = m;
     return 0;
+}
+
+static inline int grow3(void *a, void *b, void *c, size_t *cap, size_t need) {
+    return need <= *cap ? 0 : grow3_slow(a, b, c, cap, need);
 }
 
 static int grow_norm(Scratch *s, size_t need) {
@@ -132,16 +136,10 @@ static int grow_tok(Scratch *s, size_t need) {
 }
 
 static inline size_t touched_index(Scratch *s, int64_t col) {
-    size_t mask = s->map_cap - 1;
-    size_t slot = (size_t)(((uint64_t)col * 0x9E3779B97F4A7C15ULL) >> 32) & mask;
-    while (s->map_stamp[slot] == s->stamp) {
-        if (s->map_col[slot] == col) return (size_t)s->map_index[slot];
-        slot = (slot + 1) & mask;
-    }
+    uint64_t e = s->slot_of[col];
+    if ((uint32_t)(e >> 32) == s->stamp) return (size_t)(uint32_t)e;
     size_t t = s->touched_n++;
-    s->map_stamp[slot] = s->stamp;
-    s->map_col[slot] = col;
-    s->map_index[slot] = (int32_t)t;
+    s->slot_of[col] = ((uint64_t)s->stamp << 32) | (uint64_t)t;
     s->touched[t] = col;
     s->tcount[t] = 0;
     return t;
@@ -198,6 +196,7 @@ static inline int keep_unigram(Scratch *s, int64_t col, int64_t start, int64_t e
 static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
     /* at most q_n distinct columns: size the touched arrays and the map (load <= 1/2) for that */
     size_t need = s->q_n + s->u_n + 1;
+    if (need > UINT32_MAX) return -1; /* touched indexes are stored in 32 bits */
     if (need > s->touched_cap) {
         size_t c1 = s->touched_cap, c2 = s->touched_cap, c3 = s->touched_cap;
         if (grow((void **)&s->touched, &c1, need, sizeof(int64_t))) return -1;
@@ -208,24 +207,17 @@ static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
         if (c3 < m) m = c3;
         s->touched_cap = m;
     }
-    if (2 * need > s->map_cap) {
-        size_t cap = s->map_cap ? s->map_cap : 1024;
-        while (cap < 2 * need) cap *= 2;
-        free(s->map_col); free(s->map_index); free(s->map_stamp);
-        s->map_col = malloc(cap * sizeof(int64_t));
-        s->map_index = malloc(cap * sizeof(int32_t));
-        s->map_stamp = calloc(cap, sizeof(uint32_t));
-        if (!s->map_col || !s->map_index || !s->map_stamp) return -1;
-        s->map_cap = cap;
-        s->stamp = 0;
-    }
     if (++s->stamp == 0) { /* stamps wrapped: clear them once */
-        memset(s->map_stamp, 0, s->map_cap * sizeof(uint32_t));
+        memset(s->slot_of, 0, s->n_slots * sizeof(uint64_t));
         s->stamp = 1;
     }
+    for (size_t i = 0; i < s->u_n; i++) __builtin_prefetch(&s->slot_of[s->u_col[i]]);
     for (size_t i = 0; i < s->u_n; i++)
         if (add_occurrence(s, s->u_col[i], s->u_start[i], s->u_end[i], keep_spans)) return -1;
     s->u_n = 0;
+    /* first every key's column (kept in place of the key, -1 when absent), prefetching the
+     * column's slot; then the occurrences in queue order, whose slots are by then in the cache */
+    int64_t *q_col = (int64_t *)s->q_key;
     for (size_t i = 0; i < s->q_n; i++) {
         if (i + PREFETCH_AHEAD < s->q_n) {
             uint64_t ahead = s->q_key[i + PREFETCH_AHEAD];
@@ -233,8 +225,11 @@ static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
             __builtin_prefetch(&t->pairs[2 * (ahead >> t->shift)]);
         }
         int64_t col = table_lookup(t, s->q_key[i]);
-        if (col >= 0 && add_occurrence(s, col, s->q_start[i], s->q_end[i], keep_spans)) return -1;
+        q_col[i] = col;
+        if (col >= 0) __builtin_prefetch(&s->slot_of[col]);
     }
+    for (size_t i = 0; i < s->q_n; i++)
+        if (q_col[i] >= 0 && add_occurrence(s, q_col[i], s->q_start[i], s->q_end[i], keep_spans)) return -1;
     s->q_n = 0;
     return 0;
 }
@@ -260,6 +255,10 @@ typedef struct {
 } Job;
 
 #define UNKNOWN_CODEPOINT (-2)
+#define MAX_HEADS 64
+/* 1 + log(count) for small counts, filled once at module start with the same libm log */
+#define LOG_TABLE_SIZE 256
+static double log_table[LOG_TABLE_SIZE];
 
 static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     int64_t begin = job->doc_starts[d], end = job->doc_starts[d + 1];
@@ -387,25 +386,45 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
         }
     }
     if (flush_queue(table, s, keep_spans)) return -1;
-    /* 5. tf-idf with per-family L2 norms, then every head's decision value */
+    /* 5. tf-idf with per-family L2 norms, then every head's decision value (sums kept in locals,
+     * in the same order as before, so the values are bit for bit those of the reference) */
     const size_t stride = (size_t)job->n_heads + 1;
-    double sq_norm[N_FAMILIES] = {0.0, 0.0, 0.0};
+    double sq0 = 0.0, sq1 = 0.0, sq2 = 0.0;
     for (size_t t = 0; t < s->touched_n; t++) {
         int64_t col = s->touched[t];
-        double w = (1.0 + log((double)s->tcount[t])) * (double)job->columns[(size_t)col * stride];
+        int32_t count = s->tcount[t];
+        double tf = count < LOG_TABLE_SIZE ? log_table[count] : 1.0 + log((double)count);
+        double w = tf * (double)job->columns[(size_t)col * stride];
         s->values[t] = w;
-        sq_norm[job->families[col]] += w * w;
+        uint8_t f = job->families[col];
+        double w2 = w * w;
+        sq0 += f == 0 ? w2 : 0.0;
+        sq1 += f == 1 ? w2 : 0.0;
+        sq2 += f == 2 ? w2 : 0.0;
     }
-    double norm[N_FAMILIES];
-    for (int f = 0; f < N_FAMILIES; f++) norm[f] = sq_norm[f] > 0 ? sqrt(sq_norm[f]) : 1.0;
+    double norm[N_FAMILIES] = {sq0 > 0 ? sqrt(sq0) : 1.0, sq1 > 0 ? sqrt(sq1) : 1.0, sq2 > 0 ? sqrt(sq2) : 1.0};
     double *decision = job->out_decision + d * job->n_heads;
-    for (int h = 0; h < job->n_heads; h++) decision[h] = 0.0;
-    for (size_t t = 0; t < s->touched_n; t++) {
-        int64_t col = s->touched[t];
-        const float *record = job->columns + (size_t)col * stride;
-        double value = s->values[t] / norm[job->families[col]];
-        s->values[t] = value;
-        for (int h = 0; h < job->n_heads; h++) decision[h] += value * (double)record[h + 1];
+    if (job->n_heads == 1) {
+        double sum = 0.0;
+        for (size_t t = 0; t < s->touched_n; t++) {
+            int64_t col = s->touched[t];
+            double value = s->values[t] / norm[job->families[col]];
+            s->values[t] = value;
+            sum += value * (double)job->columns[(size_t)col * 2 + 1];
+        }
+        decision[0] = sum;
+    } else {
+        double sums[MAX_HEADS];
+        int nh = job->n_heads;
+        for (int h = 0; h < nh; h++) sums[h] = 0.0;
+        for (size_t t = 0; t < s->touched_n; t++) {
+            int64_t col = s->touched[t];
+            const float *record = job->columns + (size_t)col * stride;
+            double value = s->values[t] / norm[job->families[col]];
+            s->values[t] = value;
+            for (int h = 0; h < nh; h++) sums[h] += value * (double)record[h + 1];
+        }
+        for (int h = 0; h < nh; h++) decision[h] = sums[h];
     }
     if (keep_spans) {
         double *chars = job->out_chars + begin;
@@ -487,7 +506,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.wb_max = wb_max;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || n_heads > MAX_HEADS || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
         b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000) {
@@ -503,6 +522,13 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
         return PyErr_NoMemory();
     }
     for (size_t i = 0; i < UNI_SIZE; i++) s.uni[i] = UNI_UNSEEN;
+    s.n_slots = (size_t)job.n_features;
+    s.slot_of = calloc(s.n_slots ? s.n_slots : 1, sizeof(uint64_t));
+    if (!s.slot_of) {
+        free(s.uni);
+        release(b, N);
+        return PyErr_NoMemory();
+    }
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < job.n_docs; d++) {
@@ -518,7 +544,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     free(s.occ_col); free(s.occ_start); free(s.occ_end);
     free(s.q_key); free(s.q_start); free(s.q_end);
     free(s.touched); free(s.values); free(s.tcount);
-    free(s.map_col); free(s.map_index); free(s.map_stamp);
+    free(s.slot_of);
     free(s.uni); free(s.u_col); free(s.u_start); free(s.u_end);
     release(b, N);
     if (failed == UNKNOWN_CODEPOINT) return PyLong_FromLong(1); /* the caller fills the tables and retries */
@@ -643,6 +669,88 @@ static PyObject *top_phrases(PyObject *self, PyObject *args) {
 
 /* build_table(hashes, keys_out, values_out, shift): linear-probing insertion in index order; the
  * NumPy fallback in adcheck.features._HashIndex builds an equivalent table (same lookups). */
+/* format_phrases(texts, starts, ends, values, counts, k) -> list[str]: the batch output's evidence
+ * strings, "phrase [start:end] +0.123 | ...", equal to Python's
+ * f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" joined by " | ": CPython's round(v, 6) is the
+ * correctly rounded 6-place decimal read back as a double, which is what the two conversions
+ * below compute with the same routines. */
+static PyObject *format_phrases(PyObject *self, PyObject *args) {
+    PyObject *texts, *o[4];
+    int k;
+    if (!PyArg_ParseTuple(args, "O!OOOOi", &PyList_Type, &texts, &o[0], &o[1], &o[2], &o[3], &k)) return NULL;
+    Buf b[4];
+    memset(b, 0, sizeof(b));
+    Py_ssize_t sizes[4] = {8, 8, 8, 8};
+    const char *names[4] = {"starts", "ends", "values", "counts"};
+    for (int i = 0; i < 4; i++) {
+        if (get_buf(o[i], &b[i], 0, sizes[i], names[i]) < 0) {
+            release(b, 4);
+            return NULL;
+        }
+    }
+    Py_ssize_t n = PyList_GET_SIZE(texts);
+    if (k < 1 || b[3].b.len / 8 != n || b[0].b.len / 8 < n * k || b[1].b.len / 8 < n * k || b[2].b.len / 8 < n * k) {
+        release(b, 4);
+        PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
+        return NULL;
+    }
+    const int64_t *starts = b[0].b.buf, *ends = b[1].b.buf, *counts = b[3].b.buf;
+    const double *values = b[2].b.buf;
+    PyObject *out = PyList_New(n), *empty = PyUnicode_FromString(""), *sep = PyUnicode_FromString(" | ");
+    PyObject *parts = NULL;
+    if (!out || !empty || !sep) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *text = PyList_GET_ITEM(texts, i);
+        int64_t count = counts[i];
+        if (!PyUnicode_Check(text) || count < 0 || count > k) {
+            PyErr_SetString(PyExc_ValueError, "texts must be strings and counts between 0 and k");
+            goto fail;
+        }
+        if (count == 0) {
+            Py_INCREF(empty);
+            PyList_SET_ITEM(out, i, empty);
+            continue;
+        }
+        parts = PyList_New((Py_ssize_t)count);
+        if (!parts) goto fail;
+        for (int64_t j = 0; j < count; j++) {
+            int64_t a = starts[i * k + j], e = ends[i * k + j];
+            if (a < 0 || e < a || e > PyUnicode_GET_LENGTH(text)) {
+                PyErr_SetString(PyExc_ValueError, "phrase outside its text");
+                goto fail;
+            }
+            char *six = PyOS_double_to_string(values[i * k + j], 'f', 6, 0, NULL);
+            if (!six) goto fail;
+            double rounded = PyOS_string_to_double(six, NULL, NULL);
+            PyMem_Free(six);
+            if (rounded == -1.0 && PyErr_Occurred()) goto fail;
+            char *shown = PyOS_double_to_string(rounded, 'f', 3, Py_DTSF_SIGN, NULL);
+            if (!shown) goto fail;
+            PyObject *phrase = PyUnicode_Substring(text, (Py_ssize_t)a, (Py_ssize_t)e);
+            PyObject *item = phrase ? PyUnicode_FromFormat("%U [%zd:%zd] %s", phrase, (Py_ssize_t)a, (Py_ssize_t)e, shown) : NULL;
+            Py_XDECREF(phrase);
+            PyMem_Free(shown);
+            if (!item) goto fail;
+            PyList_SET_ITEM(parts, (Py_ssize_t)j, item);
+        }
+        PyObject *joined = PyUnicode_Join(sep, parts);
+        Py_CLEAR(parts);
+        if (!joined) goto fail;
+        PyList_SET_ITEM(out, i, joined);
+    }
+    Py_DECREF(empty);
+    Py_DECREF(sep);
+    release(b, 4);
+    return out;
+fail:
+    Py_XDECREF(parts);
+    Py_XDECREF(out);
+    Py_XDECREF(empty);
+    Py_XDECREF(sep);
+    release(b, 4);
+    return NULL;
+}
+
 static PyObject *build_table(PyObject *self, PyObject *args) {
     PyObject *o[3];
     int shift;
@@ -679,9 +787,14 @@ static PyMethodDef methods[] = {
     {"score_batch", score_batch, METH_VARARGS, "Decision values (and optional per-character contributions) of a batch."},
     {"find_unknown", find_unknown, METH_VARARGS, "Positions of code points missing from the lookup tables."},
     {"top_phrases", top_phrases, METH_VARARGS, "The strongest evidence phrases of each document."},
+    {"format_phrases", format_phrases, METH_VARARGS, "The batch output's evidence strings of each document."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscore", "adcheck's compiled scoring kernel.", -1, methods};
 
-PyMODINIT_FUNC PyInit__fastscore(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit__fastscore(void) {
+    log_table[0] = 0.0; /* never used: a touched column occurs at least once */
+    for (int i = 1; i < LOG_TABLE_SIZE; i++) log_table[i] = 1.0 + log((double)i);
+    return PyModule_Create(&module);
+}

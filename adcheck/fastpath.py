@@ -61,16 +61,22 @@ def _prepare(codepoints: np.ndarray) -> None:
 class PhraseSpans(Sequence):
     """The kernel's evidence phrases: item i is text i's list of (start, end, value), strongest first.
 
-    Kept as flat lists (one conversion per array) and cut per text only when asked: building a list
-    of tuples per text cost more than the kernel's own explanation work. `format` writes the batch
-    output's evidence strings straight from the flat lists.
+    Kept as the kernel's arrays and cut per text only when asked (converted to flat lists once):
+    building a list of tuples per text cost more than the kernel's own explanation work. `format`
+    has the kernel write the batch output's evidence strings straight from the arrays.
     """
 
-    def __init__(self, starts: list[int], ends: list[int], values: list[float], counts: list[int], k: int) -> None:
-        self.starts, self.ends, self.values, self.counts, self.k = starts, ends, values, counts, k
+    def __init__(self, start: np.ndarray, end: np.ndarray, value: np.ndarray, count: np.ndarray, k: int) -> None:
+        self.start, self.end, self.value, self.count, self.k = start, end, value, count, k
+        self._lists: tuple[list, list, list, list] | None = None
 
     def __len__(self) -> int:
-        return len(self.counts)
+        return len(self.count)
+
+    def _flat(self) -> tuple[list, list, list, list]:
+        if self._lists is None:
+            self._lists = (self.start.ravel().tolist(), self.end.ravel().tolist(), self.value.ravel().tolist(), self.count.tolist())
+        return self._lists
 
     def __getitem__(self, i):  # type: ignore[override]
         if isinstance(i, slice):
@@ -79,23 +85,15 @@ class PhraseSpans(Sequence):
             i += len(self)
         if not 0 <= i < len(self):
             raise IndexError("phrase index out of range")
+        starts, ends, values, counts = self._flat()
         base = i * self.k
-        end = base + self.counts[i]
-        return list(zip(self.starts[base:end], self.ends[base:end], self.values[base:end]))
+        end = base + counts[i]
+        return list(zip(starts[base:end], ends[base:end], values[base:end]))
 
     def format(self, texts: list[str]) -> list[str]:
-        """Per text: "phrase [start:end] +contribution | ..." (contributions rounded to 6 places, shown to 3)."""
-        starts, ends, values, k = self.starts, self.ends, self.values, self.k
-        out = []
-        for i, (text, n) in enumerate(zip(texts, self.counts)):
-            if not n:
-                out.append("")
-                continue
-            base = i * k
-            out.append(" | ".join([
-                f"{text[starts[j]:ends[j]]} [{starts[j]}:{ends[j]}] {round(values[j], 6):+.3f}" for j in range(base, base + n)
-            ]))
-        return out
+        """Per text: "phrase [start:end] +contribution | ..." (contributions rounded to 6 places, shown
+        to 3), written by the kernel (equal to the Python f-string; tests compare them)."""
+        return _fastscore.format_phrases(list(texts), self.start, self.end, self.value, self.count, self.k)
 
 
 class CompiledScorer:
@@ -162,5 +160,4 @@ class CompiledScorer:
             codepoints, starts, chars, _CHAR_KIND._values, k, MIN_PHRASE_CONTRIBUTION, MAX_PHRASE_WORDS,
             out_start, out_end, out_value, out_count,
         )
-        return decision, PhraseSpans(out_start.ravel().tolist(), out_end.ravel().tolist(), out_value.ravel().tolist(),
-                                     out_count.tolist(), k)
+        return decision, PhraseSpans(out_start, out_end, out_value, out_count, k)

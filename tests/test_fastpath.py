@@ -106,3 +106,41 @@ def test_phrase_spans_index_like_a_list(wide_model, sample_rows):
     assert len(spans) == 5 and spans[-1] == as_list[-1] and spans[-5] == as_list[0] and spans[1:3] == as_list[1:3]
     with pytest.raises(IndexError):
         spans[5]
+
+
+def test_kernel_formats_evidence_exactly_like_python():
+    """The kernel's evidence strings equal f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}", also for values
+    whose 6-place rounding lands on a 3-place midpoint, negative values and astral characters."""
+    from adcheck.fastpath import PhraseSpans
+
+    rng = np.random.default_rng(5)
+    values = [0.0004999996, -0.0004999996, 0.0015, 0.0025, 1.2345, -2.0005, 0.1235, 1e-7, 3.0]
+    values += (rng.normal(0, 0.6, 400) + rng.integers(0, 2000, 400) * 0.0005).tolist()
+    texts, k = [], 3
+    start, end, value, count = [], [], [], []
+    for i in range(0, len(values), 2):
+        texts.append("최저가 🎉 boost 오늘만 ⏰ zero-fee " * (1 + i % 3))
+        n = 0 if i % 10 == 8 else min(2, len(values) - i)
+        for j in range(k):
+            a = (i * 7 + j * 3) % 20
+            start.append(a), end.append(a + 1 + j * 4), value.append(values[i + j] if j < n else 0.0)
+        count.append(n)
+    spans = PhraseSpans(np.asarray(start, np.int64).reshape(-1, k), np.asarray(end, np.int64).reshape(-1, k),
+                        np.asarray(value).reshape(-1, k), np.asarray(count, np.int64), k)
+    expected = [
+        " | ".join(f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" for a, b, v in spans[i]) for i, text in enumerate(texts)
+    ]
+    assert spans.format(texts) == expected
+    assert "" in expected and any("🎉" in line for line in expected)
+
+
+def test_kernel_evidence_formatting_rejects_bad_spans():
+    from adcheck import _fastscore
+
+    one = np.zeros((1, 1), np.int64)
+    with pytest.raises(ValueError, match="outside its text"):
+        _fastscore.format_phrases(["abc"], one, one + 9, np.ones((1, 1)), np.ones(1, np.int64), 1)
+    with pytest.raises(ValueError, match="sizes"):
+        _fastscore.format_phrases(["abc", "d"], one, one, np.ones((1, 1)), np.ones(1, np.int64), 1)
+    with pytest.raises(ValueError, match="strings"):
+        _fastscore.format_phrases([b"abc"], one, one, np.ones((1, 1)), np.ones(1, np.int64), 1)
