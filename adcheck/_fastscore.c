@@ -428,10 +428,16 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     }
     if (keep_spans) {
         double *chars = job->out_chars + begin;
+        /* each occurrence's share of its column's risk contribution, computed once per column */
+        for (size_t t = 0; t < s->touched_n; t++)
+            s->values[t] = s->values[t] * (double)job->columns[(size_t)s->touched[t] * stride + 1] / (double)s->tcount[t];
         for (size_t o = 0; o < s->occ_n; o++) {
-            size_t t = (size_t)s->occ_col[o];
-            double weight = s->values[t] * (double)job->columns[(size_t)s->touched[t] * stride + 1] / (double)s->tcount[t];
+            double weight = s->values[s->occ_col[o]];
             int64_t a = s->occ_start[o], b = s->occ_end[o];
+            if (b - a == 1) { /* weight / 1 is weight */
+                chars[a] += weight;
+                continue;
+            }
             double density = weight / (double)(b > a ? b - a : 1);
             for (int64_t c = a; c < b; c++) chars[c] += density;
         }
