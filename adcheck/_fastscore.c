@@ -13,6 +13,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,10 @@
 #define SEED_CHAR 0x2545F4914F6CDD1DULL
 #define SEED_WB 0x3C6EF372FE94F82BULL
 #define N_FAMILIES 3
+
+/* score_doc's failures besides -1 (out of memory) */
+#define UNKNOWN_CODEPOINT (-2)
+#define BAD_TABLE (-3)
 
 #define CLASS_WORD 1
 #define CLASS_SYMBOL 2
@@ -67,7 +72,7 @@ typedef struct {
     /* per vocabulary column: (stamp << 32) | touched index, valid when the stamp is the current
      * document's; one read per occurrence (an array over all columns beat a small per-document
      * hash map: 8 bytes a column stays in the L2 cache, and there is no probing) */
-    uint64_t *slot_of; size_t n_slots; uint32_t stamp;
+    uint64_t *slot_of; size_t n_slots; uint32_t stamp; int64_t n_features;
     uint64_t *q_key; int64_t *q_start, *q_end; size_t q_cap, q_n; /* n-grams waiting for lookup */
     /* character 1-grams of BMP code points: their column, looked up once per call and cached
      * (UNI_UNSEEN until then); the 1-gram occurrences of a document wait in u_* like the queue */
@@ -190,11 +195,57 @@ static inline int keep_unigram(Scratch *s, int64_t col, int64_t start, int64_t e
     return 0;
 }
 
+/* The slot array outlives a call: one per thread (the GIL is released while scoring, so threads
+ * score at once), freed when the thread ends. Stamps carry on from call to call, so the array is
+ * zeroed only when it is made or grown, not on every call (a single text would pay for zeroing
+ * 8 bytes per vocabulary column). A slot whose stamp is not the current document's is empty,
+ * whichever model wrote it. */
+typedef struct {
+    uint64_t *slots;
+    size_t n;
+    uint32_t stamp;
+} SlotCache;
+
+static pthread_key_t slot_key;
+static int slot_key_ready = 0;
+
+static void free_slot_cache(void *p) {
+    SlotCache *c = p;
+    if (c) {
+        free(c->slots);
+        free(c);
+    }
+}
+
+/* This thread's cache with room for n columns, or NULL when out of memory. Without a thread key
+ * (pthread_key_create failed) the caller gets a cache of its own and frees it after the call. */
+static SlotCache *slot_cache(size_t n, int *owned) {
+    SlotCache *c = slot_key_ready ? pthread_getspecific(slot_key) : NULL;
+    *owned = 0;
+    if (!c) {
+        c = calloc(1, sizeof(SlotCache));
+        if (!c) return NULL;
+        if (!slot_key_ready || pthread_setspecific(slot_key, c) != 0) *owned = 1;
+    }
+    if (c->n < n || !c->slots) {
+        free(c->slots);
+        c->n = 0;
+        c->stamp = 0;
+        c->slots = calloc(n ? n : 1, sizeof(uint64_t));
+        if (!c->slots) {
+            if (*owned) free(c);
+            return NULL;
+        }
+        c->n = n ? n : 1;
+    }
+    return c;
+}
+
 /* Look the queued n-grams up, prefetching the filter word and table slot a few keys ahead so
  * that the memory reads overlap instead of waiting one after another. */
 #define PREFETCH_AHEAD 16
 static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
-    /* at most q_n distinct columns: size the touched arrays and the map (load <= 1/2) for that */
+    /* at most q_n + u_n distinct columns: size the touched arrays for that */
     size_t need = s->q_n + s->u_n + 1;
     if (need > UINT32_MAX) return -1; /* touched indexes are stored in 32 bits */
     if (need > s->touched_cap) {
@@ -211,7 +262,10 @@ static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
         memset(s->slot_of, 0, s->n_slots * sizeof(uint64_t));
         s->stamp = 1;
     }
-    for (size_t i = 0; i < s->u_n; i++) __builtin_prefetch(&s->slot_of[s->u_col[i]]);
+    for (size_t i = 0; i < s->u_n; i++) {
+        if (s->u_col[i] >= s->n_features) return BAD_TABLE;
+        __builtin_prefetch(&s->slot_of[s->u_col[i]]);
+    }
     for (size_t i = 0; i < s->u_n; i++)
         if (add_occurrence(s, s->u_col[i], s->u_start[i], s->u_end[i], keep_spans)) return -1;
     s->u_n = 0;
@@ -225,6 +279,7 @@ static int flush_queue(const HashTable *t, Scratch *s, int keep_spans) {
             __builtin_prefetch(&t->pairs[2 * (ahead >> t->shift)]);
         }
         int64_t col = table_lookup(t, s->q_key[i]);
+        if (col >= s->n_features) return BAD_TABLE; /* a table inconsistent with the columns */
         q_col[i] = col;
         if (col >= 0) __builtin_prefetch(&s->slot_of[col]);
     }
@@ -254,7 +309,6 @@ typedef struct {
     double *out_chars; /* may be NULL */
 } Job;
 
-#define UNKNOWN_CODEPOINT (-2)
 #define MAX_HEADS 64
 /* 1 + log(count) for small counts, filled once at module start with the same libm log */
 #define LOG_TABLE_SIZE 256
@@ -385,7 +439,8 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             }
         }
     }
-    if (flush_queue(table, s, keep_spans)) return -1;
+    int flushed = flush_queue(table, s, keep_spans);
+    if (flushed) return flushed;
     /* 5. tf-idf with per-family L2 norms, then every head's decision value (sums kept in locals,
      * in the same order as before, so the values are bit for bit those of the reference) */
     const size_t stride = (size_t)job->n_heads + 1;
@@ -512,12 +567,17 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.wb_max = wb_max;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || n_heads > MAX_HEADS || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
         b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000) {
         release(b, N);
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
+        return NULL;
+    }
+    if (n_heads > MAX_HEADS) {
+        release(b, N);
+        PyErr_Format(PyExc_ValueError, "the kernel scores at most %d heads at once", MAX_HEADS);
         return NULL;
     }
     Scratch s;
@@ -528,13 +588,17 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
         return PyErr_NoMemory();
     }
     for (size_t i = 0; i < UNI_SIZE; i++) s.uni[i] = UNI_UNSEEN;
-    s.n_slots = (size_t)job.n_features;
-    s.slot_of = calloc(s.n_slots ? s.n_slots : 1, sizeof(uint64_t));
-    if (!s.slot_of) {
+    int owned_cache;
+    SlotCache *cache = slot_cache((size_t)job.n_features, &owned_cache);
+    if (!cache) {
         free(s.uni);
         release(b, N);
         return PyErr_NoMemory();
     }
+    s.slot_of = cache->slots;
+    s.n_slots = cache->n;
+    s.stamp = cache->stamp;
+    s.n_features = (int64_t)job.n_features;
     int failed = 0;
     Py_BEGIN_ALLOW_THREADS
     for (Py_ssize_t d = 0; d < job.n_docs; d++) {
@@ -550,10 +614,15 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     free(s.occ_col); free(s.occ_start); free(s.occ_end);
     free(s.q_key); free(s.q_start); free(s.q_end);
     free(s.touched); free(s.values); free(s.tcount);
-    free(s.slot_of);
+    cache->stamp = s.stamp;
+    if (owned_cache) free_slot_cache(cache);
     free(s.uni); free(s.u_col); free(s.u_start); free(s.u_end);
     release(b, N);
     if (failed == UNKNOWN_CODEPOINT) return PyLong_FromLong(1); /* the caller fills the tables and retries */
+    if (failed == BAD_TABLE) {
+        PyErr_SetString(PyExc_ValueError, "the vocabulary table names a column the model does not have");
+        return NULL;
+    }
     if (failed) return PyErr_NoMemory();
     return PyLong_FromLong(0);
 }
@@ -673,8 +742,6 @@ static PyObject *top_phrases(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-/* build_table(hashes, keys_out, values_out, shift): linear-probing insertion in index order; the
- * NumPy fallback in adcheck.features._HashIndex builds an equivalent table (same lookups). */
 /* format_phrases(texts, starts, ends, values, counts, k) -> list[str]: the batch output's evidence
  * strings, "phrase [start:end] +0.123 | ...", equal to Python's
  * f"{text[a:b]} [{a}:{b}] {round(v, 6):+.3f}" joined by " | ": CPython's round(v, 6) is the
@@ -709,7 +776,7 @@ static PyObject *format_phrases(PyObject *self, PyObject *args) {
         PyObject *text = PyList_GET_ITEM(texts, i);
         int64_t count = counts[i];
         if (!PyUnicode_Check(text) || count < 0 || count > k) {
-            PyErr_SetString(PyExc_ValueError, "texts must be strings and counts between 0 and k");
+            PyErr_SetString(PyUnicode_Check(text) ? PyExc_ValueError : PyExc_TypeError, "texts must be strings and counts between 0 and k");
             goto fail;
         }
         if (count == 0) {
@@ -757,6 +824,8 @@ fail:
     return NULL;
 }
 
+/* build_table(hashes, keys_out, values_out, shift): linear-probing insertion in index order; the
+ * NumPy fallback in adcheck.features._HashIndex builds an equivalent table (same lookups). */
 static PyObject *build_table(PyObject *self, PyObject *args) {
     PyObject *o[3];
     int shift;
@@ -801,6 +870,7 @@ static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_fastscore", "adchec
 
 PyMODINIT_FUNC PyInit__fastscore(void) {
     log_table[0] = 0.0; /* never used: a touched column occurs at least once */
+    slot_key_ready = pthread_key_create(&slot_key, free_slot_cache) == 0;
     for (int i = 1; i < LOG_TABLE_SIZE; i++) log_table[i] = 1.0 + log((double)i);
     return PyModule_Create(&module);
 }

@@ -142,5 +142,42 @@ def test_kernel_evidence_formatting_rejects_bad_spans():
         _fastscore.format_phrases(["abc"], one, one + 9, np.ones((1, 1)), np.ones(1, np.int64), 1)
     with pytest.raises(ValueError, match="sizes"):
         _fastscore.format_phrases(["abc", "d"], one, one, np.ones((1, 1)), np.ones(1, np.int64), 1)
-    with pytest.raises(ValueError, match="strings"):
+    with pytest.raises(TypeError, match="strings"):
         _fastscore.format_phrases([b"abc"], one, one, np.ones((1, 1)), np.ones(1, np.int64), 1)
+
+
+def test_kernel_refuses_a_table_naming_columns_the_model_lacks(wide_model):
+    """A vocabulary table inconsistent with the column arrays is an error, not a write out of bounds."""
+    from adcheck import _fastscore
+    from adcheck.features import _CHAR_CLASS
+    from adcheck.normalize import _MAPPING, texts_to_codepoints
+
+    scorer = wide_model._compiled()
+    scorer.decisions(["warm the tables: 최저가 100% guaranteed"], 0)
+    codepoints, starts = texts_to_codepoints(["최저가 100% guaranteed"])
+    spec = scorer.vocabulary.spec
+    with pytest.raises(ValueError, match="column the model does not have"):
+        _fastscore.score_batch(
+            codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
+            _CHAR_CLASS._values, scorer.pairs, scorer.shift, scorer.filter, scorer.risk_columns[:1].copy(),
+            scorer.families[:1].copy(), 1, spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max,
+            spec.wb_ngram_min, spec.wb_ngram_max, np.zeros((1, 1)), None,
+        )
+
+
+def test_scores_do_not_depend_on_what_the_thread_scored_before(wide_model, tiny_model_dir, sample_rows):
+    """The kernel keeps its per-column slots between calls (per thread); scoring with another model
+    in between, or from another thread, changes nothing."""
+    import concurrent.futures
+
+    from adcheck.artifacts import load_model
+
+    texts = [r["text"] for r in sample_rows[:40]]
+    first = wide_model._compiled().decisions(texts, 3)
+    other = load_model(tiny_model_dir)
+    other.score(texts, explain=3)
+    again = wide_model._compiled().decisions(texts, 3)
+    assert np.array_equal(first[0], again[0]) and list(first[1]) == list(again[1])
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        results = list(pool.map(lambda _: wide_model._compiled().decisions(texts, 3)[0], range(4)))
+    assert all(np.array_equal(first[0], r) for r in results)
