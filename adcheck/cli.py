@@ -414,6 +414,9 @@ def train(
     nb_alpha: Annotated[
         Optional[float], typer.Option("--nb-alpha", min=0.001, help="Scale features by their Naive-Bayes log-count ratio with this smoothing (NBSVM; the shipped model uses 1.0).")
     ] = None,
+    source_holdout: Annotated[
+        Optional[str], typer.Option("--source-holdout", help="Also hold out each source 'folder' or 'file' in turn and report how the model does on copy it has not seen a writer of (reported only).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
@@ -427,7 +430,7 @@ def train(
         options = resolve_training_options(
             config=config, data=data, out=out, text_col=text_col, label_col=label_col, positive=positive,
             negative=negative, group_col=group_col, categories_col=categories_col, lang_col=lang_col,
-            name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha,
+            name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha, source_holdout=source_holdout,
         )
         model = run_training(options, overwrite=overwrite, progress=None if quiet else _err)
     except AdcheckError as exc:
@@ -437,6 +440,14 @@ def train(
         f"wrote {options.out} ({model.model_id}): grouped-CV ROC-AUC {report['roc_auc']}, PR-AUC {report['pr_auc']}, "
         f"F1 {report['f1']} at the medium band"
     )
+    across = model.metadata["cv"]["report"].get("across_sources") or {}
+    if "overall" in across:
+        _err(
+            f"holding out each of {across['sources']} source {across['unit']}s in turn: ROC-AUC {across['overall']['roc_auc']}, "
+            f"F1 {across['overall']['f1']} at the medium band"
+        )
+    elif across.get("skipped"):
+        _err(f"no per-source hold-out: {across['skipped']}")
 
 
 @app.command()

@@ -143,6 +143,7 @@ class LabeledData:
     languages: np.ndarray  # str
     categories: list[list[str]] | None
     sources: list[dict] = field(default_factory=list)
+    files: np.ndarray | None = None  # str: the file each row was read from, when known
 
     def __len__(self) -> int:
         return len(self.texts)
@@ -244,4 +245,4 @@ def load_labeled(
                     raise InputDataError(
                         f"{row['__file']}: row {row['__row']}: unknown category {code!r}; known: {', '.join(CATEGORY_CODES)}"
                     )
-    return LabeledData(texts, labels, groups, languages, categories, sources)
+    return LabeledData(texts, labels, groups, languages, categories, sources, data["__file"].astype(str).to_numpy())

@@ -115,6 +115,7 @@ def _config_from_metadata(meta: dict):
         medium_precision=float(search["medium_precision"]),
         selection_metric=str(search["selection_metric"]),
         nb_alpha=None if search.get("nb_alpha") is None else float(search["nb_alpha"]),
+        source_holdout=None if search.get("source_holdout") is None else str(search["source_holdout"]),
     )
 
 
@@ -313,6 +314,7 @@ def _labeled(rows: list[Row]):
         groups=np.asarray([r.group for r in rows]),
         languages=np.asarray([r.lang for r in rows]),
         categories=[list(r.categories) for r in rows],
+        files=np.asarray([r.where.rsplit(":", 1)[0] for r in rows]),
     )
 
 

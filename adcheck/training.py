@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
@@ -10,7 +11,7 @@ import numpy as np
 from scipy import sparse
 
 from adcheck.errors import TrainingError
-from adcheck.evaluation import evaluate_predictions, threshold_for_f1, threshold_for_precision
+from adcheck.evaluation import binary_metrics, evaluate_predictions, threshold_for_f1, threshold_for_precision
 from adcheck.features import FeatureSpec, Occurrences, Vocabulary, extract_occurrences
 from adcheck.model import AdModel, LinearHead
 from adcheck.readers import LabeledData
@@ -18,6 +19,7 @@ from adcheck.results import BAND_HIGH, BAND_MEDIUM
 from adcheck.taxonomy import CATEGORY_CODES
 
 MIN_CATEGORY_EXAMPLES = 10
+SOURCE_HOLDOUT_UNITS = ("folder", "file")
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,11 @@ class TrainConfig:
     # other)), smoothed by nb_alpha; None leaves the features as they are. The ratio is folded into
     # the stored coefficients, so scoring, the kernel and the model format do not change.
     nb_alpha: float | None = None
+    # "folder" or "file": besides grouped CV, hold out each source folder (or file) in turn and score
+    # it with a model trained on the others. A folder is one writer's batch in our corpus, so this
+    # is closer to meeting copy written by someone else than grouped CV, which mixes every writer
+    # into every fold. Reported only; it chooses nothing.
+    source_holdout: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -170,6 +177,11 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         y, best_oof, medium, data.languages, data.categories, category_oof or None, category_thresholds
     )
     cv_report["category_given_misleading"] = _conditional_report(y, category_targets, conditional_oof)
+    if config.source_holdout:
+        say(f"holding out each source {config.source_holdout} in turn")
+        cv_report["across_sources"] = _across_sources(
+            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds
+        )
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
         BAND_MEDIUM: _band_summary(y, best_oof, medium, config.medium_precision),
@@ -190,10 +202,55 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
 
 
+def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
+    """Each row's source: its file, or the folder of its file; None when the rows carry no file."""
+    if unit not in SOURCE_HOLDOUT_UNITS:
+        raise TrainingError(f"source_holdout must be one of {', '.join(SOURCE_HOLDOUT_UNITS)}, not {unit!r}")
+    if data.files is None or len(data.files) != len(data):
+        return None
+    if unit == "file":
+        return np.asarray(data.files, dtype=str)
+    return np.asarray([str(Path(f).parent) for f in data.files])
+
+
+def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
+                    category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float]) -> dict:
+    """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
+    grouped CV chose (as the shipped model would be)."""
+    units = source_units(data, str(config.source_holdout))
+    if units is None:
+        return {"unit": config.source_holdout, "skipped": "the rows do not record the file they came from"}
+    names = sorted(set(units.tolist()))
+    if len(names) < 2:
+        return {"unit": config.source_holdout, "skipped": f"only one source {config.source_holdout}"}
+    y = data.labels.astype(bool)
+    risk = np.zeros(len(y))
+    category = {code: np.zeros(len(y)) for code in category_targets}
+    for name in names:
+        test_rows = np.flatnonzero(units == name)
+        train_rows = np.flatnonzero(units != name)
+        if y[train_rows].all() or not y[train_rows].any():
+            return {"unit": config.source_holdout, "skipped": f"without {name} the rest has one class only"}
+        matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+        risk[test_rows] = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
+        positive_rows = train_rows[y[train_rows]]
+        for code, target in category_targets.items():
+            if target[positive_rows].all() or not target[positive_rows].any():
+                continue  # this head stays at 0 for the held-out source: counted as misses, not skipped
+            head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
+            category[code][test_rows] = _sigmoid(head.decision(matrix[test_rows])) * risk[test_rows]
+    report = evaluate_predictions(
+        y, risk, medium, data.languages, data.categories, category or None, category_thresholds
+    )
+    by_source = {}
+    for name in names:
+        rows = units == name
+        by_source[name] = binary_metrics(y[rows], risk[rows], medium)
+    return {"unit": config.source_holdout, "sources": len(names), **report, "by_source": by_source}
+
+
 def _conditional_report(y: np.ndarray, targets: dict[str, np.ndarray], conditional: dict[str, np.ndarray]) -> dict:
     """How well the heads name the categories of texts known to be misleading (threshold 0.5)."""
-    from adcheck.evaluation import binary_metrics
-
     per_category = {code: binary_metrics(target[y], conditional[code][y], 0.5) for code, target in targets.items()}
     f1s = [m["f1"] for m in per_category.values()]
     return {"macro_f1": round(float(np.mean(f1s)), 4) if f1s else None, "by_category": per_category}
