@@ -94,7 +94,6 @@ def test_nb_alpha_is_recorded_and_reused_by_retrain(sample_rows):
 def _write_sources(tmp_path, rows, n_sources):
     """The rows split by group into `n_sources` folders of one file each."""
     import json
-
     import zlib
 
     paths = []
