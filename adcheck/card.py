@@ -132,6 +132,12 @@ def render_model_card(meta: dict) -> str:
         if worst:
             lines.append("")
             lines.append("Hardest held-out sources (ROC-AUC): " + ", ".join(f"`{name}` {_fmt(m['roc_auc'])}" for name, m in worst) + ".")
+        if across.get("skipped_sources"):
+            lines.append("")
+            lines.append("Not held out (without them the rest has one class only): "
+                         + ", ".join(f"`{name}`" for name in across["skipped_sources"]) + ".")
+    elif across.get("skipped"):
+        lines += ["", "## Across sources", f"Not measured: {across['skipped']}."]
     if cv.get("by_category"):
         given = cv.get("category_given_misleading", {})
         lines += [

@@ -67,6 +67,12 @@ class ReportFormat(str, Enum):
     json = "json"
 
 
+class SourceHoldout(str, Enum):
+    folder = "folder"
+    file = "file"
+    none = "none"
+
+
 ModelOption = Annotated[
     Optional[Path],
     typer.Option("--model", "-m", help="Model folder (default: the shipped model).", file_okay=False),
@@ -415,7 +421,7 @@ def train(
         Optional[float], typer.Option("--nb-alpha", min=0.001, help="Scale features by their Naive-Bayes log-count ratio with this smoothing (NBSVM; the shipped model uses 1.0).")
     ] = None,
     source_holdout: Annotated[
-        Optional[str], typer.Option("--source-holdout", help="Also hold out each source 'folder' or 'file' in turn and report how the model does on copy it has not seen a writer of (reported only).")
+        Optional[SourceHoldout], typer.Option("--source-holdout", help="Also hold out each source folder (or file) in turn and report how the model does on sources it never saw (reported only; 'none' turns off the config's).")
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
@@ -424,13 +430,15 @@ def train(
 
     Example: adcheck train --data labeled.csv --positive misleading --group-col group --out models/mine
     """
+    from adcheck.training import across_sources_summary
     from adcheck.training_config import resolve_training_options, run_training
 
     try:
         options = resolve_training_options(
             config=config, data=data, out=out, text_col=text_col, label_col=label_col, positive=positive,
             negative=negative, group_col=group_col, categories_col=categories_col, lang_col=lang_col,
-            name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha, source_holdout=source_holdout,
+            name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha,
+            source_holdout=source_holdout.value if source_holdout else None,
         )
         model = run_training(options, overwrite=overwrite, progress=None if quiet else _err)
     except AdcheckError as exc:
@@ -440,14 +448,9 @@ def train(
         f"wrote {options.out} ({model.model_id}): grouped-CV ROC-AUC {report['roc_auc']}, PR-AUC {report['pr_auc']}, "
         f"F1 {report['f1']} at the medium band"
     )
-    across = model.metadata["cv"]["report"].get("across_sources") or {}
-    if "overall" in across:
-        _err(
-            f"holding out each of {across['sources']} source {across['unit']}s in turn: ROC-AUC {across['overall']['roc_auc']}, "
-            f"F1 {across['overall']['f1']} at the medium band"
-        )
-    elif across.get("skipped"):
-        _err(f"no per-source hold-out: {across['skipped']}")
+    summary = across_sources_summary(model.metadata["cv"]["report"])
+    if summary:
+        _err(summary)
 
 
 @app.command()

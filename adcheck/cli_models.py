@@ -108,6 +108,7 @@ def retrain_command(
     """
     from adcheck.registry import resolve_default_model_dir
     from adcheck.retrain import RetrainOptions, format_comparison, retrain
+    from adcheck.training import across_sources_summary
 
     if not add or out is None:
         _err("Error: retrain needs --add FILE and --out MODEL_DIR")
@@ -132,6 +133,9 @@ def retrain_command(
     if gate["overridden"]:
         _err(f"WARNING: the regression gate failed on {gate['metric']} and was overridden with --allow-regression "
              "(recorded in metadata.json and MODEL_CARD.md)")
+    summary = across_sources_summary(meta["cv"]["report"])
+    if summary:
+        _err(summary)
     _err(f"wrote {out} ({meta['model_id']}, parent {meta['parent']['model_id']}): +{meta['retrain']['added_rows']} row(s); "
          f"promote it with: adcheck models promote {out}")
 

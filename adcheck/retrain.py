@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -392,8 +392,6 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     say(f"base model {meta.get('model_id')} ({base_dir})")
     config = _config_from_metadata(meta)
     if options.name:
-        from dataclasses import replace
-
         config = replace(config, name=options.name)
 
     new_rows = validate_new_labels([Path(p) for p in options.add])
@@ -424,7 +422,7 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     if use_refit:
         reference_rows = [r for r in train_rows if r.origin != "new"]
         say(f"refitting the parent's configuration on its own corpus without the frozen groups ({len(reference_rows)} rows)")
-        reference = train(_labeled(reference_rows), config).model
+        reference = train(_labeled(reference_rows), replace(config, source_holdout=None)).model  # only its model is used
         reference_label = "parent-refit"
         report.baseline_note = (
             "reference: the parent's configuration refit on the parent's corpus without the frozen groups, because the "

@@ -180,7 +180,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     if config.source_holdout:
         say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
-            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds
+            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say
         )
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
@@ -202,51 +202,95 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
 
 
+def across_sources_summary(report: dict) -> str | None:
+    """One line for people about a training report's per-source hold-out, or None when it did not run."""
+    across = report.get("across_sources") or {}
+    skipped = across.get("skipped_sources") or {}
+    extra = f" ({len(skipped)} skipped: without them the rest has one class only)" if skipped else ""
+    if "overall" in across:
+        return (
+            f"holding out each of {across['sources']} source {across['unit']}s in turn{extra}: ROC-AUC "
+            f"{across['overall']['roc_auc']}, F1 {across['overall']['f1']} at the medium band"
+        )
+    if across.get("skipped"):
+        return f"no per-source hold-out: {across['skipped']}"
+    return None
+
+
+def display_source(path: str) -> str:
+    """A source path as the reports show it: relative to the working directory when under it, with '/'."""
+    candidate = Path(path)
+    try:
+        candidate = candidate.resolve().relative_to(Path.cwd().resolve())
+    except (OSError, ValueError):
+        pass
+    return candidate.as_posix()
+
+
 def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
-    """Each row's source: its file, or the folder of its file; None when the rows carry no file."""
+    """Each row's source: its file, or the folder of its file (as `display_source` shows them); None
+    when the rows carry no file."""
     if unit not in SOURCE_HOLDOUT_UNITS:
         raise TrainingError(f"source_holdout must be one of {', '.join(SOURCE_HOLDOUT_UNITS)}, not {unit!r}")
-    if data.files is None or len(data.files) != len(data):
+    if data.files is None:
         return None
-    if unit == "file":
-        return np.asarray(data.files, dtype=str)
-    return np.asarray([str(Path(f).parent) for f in data.files])
+    if len(data.files) != len(data):
+        raise TrainingError(f"internal error: {len(data.files)} source files recorded for {len(data)} rows")
+    shown: dict[str, str] = {}
+    for name in set(data.files.tolist()):
+        path = display_source(str(name))
+        shown[name] = path if unit == "file" else (path.rsplit("/", 1)[0] if "/" in path else ".")
+    return np.asarray([shown[name] for name in data.files.tolist()])
 
 
 def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
-                    category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float]) -> dict:
+                    category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float],
+                    say: Callable[[str], None]) -> dict:
     """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
-    grouped CV chose (as the shipped model would be)."""
-    units = source_units(data, str(config.source_holdout))
+    grouped CV chose (as the shipped model would be). A group that spans sources leaves training with
+    the held-out source, so no near-duplicate of a held-out text is trained on."""
+    unit = str(config.source_holdout)
+    units = source_units(data, unit)
     if units is None:
-        return {"unit": config.source_holdout, "skipped": "the rows do not record the file they came from"}
+        return {"unit": unit, "skipped": "the rows do not record the file they came from"}
     names = sorted(set(units.tolist()))
     if len(names) < 2:
-        return {"unit": config.source_holdout, "skipped": f"only one source {config.source_holdout}"}
+        return {"unit": unit, "skipped": f"only one source {unit}"}
     y = data.labels.astype(bool)
     risk = np.zeros(len(y))
+    scored = np.zeros(len(y), dtype=bool)
     category = {code: np.zeros(len(y)) for code in category_targets}
-    for name in names:
-        test_rows = np.flatnonzero(units == name)
-        train_rows = np.flatnonzero(units != name)
+    skipped_sources = []
+    for number, name in enumerate(names, 1):
+        held_out = units == name
+        test_rows = np.flatnonzero(held_out)
+        train_rows = np.flatnonzero(~held_out & ~np.isin(data.groups, data.groups[test_rows]))
         if y[train_rows].all() or not y[train_rows].any():
-            return {"unit": config.source_holdout, "skipped": f"without {name} the rest has one class only"}
+            skipped_sources.append(name)
+            continue
         matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
         risk[test_rows] = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
+        scored[test_rows] = True
         positive_rows = train_rows[y[train_rows]]
         for code, target in category_targets.items():
             if target[positive_rows].all() or not target[positive_rows].any():
                 continue  # this head stays at 0 for the held-out source: counted as misses, not skipped
             head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
             category[code][test_rows] = _sigmoid(head.decision(matrix[test_rows])) * risk[test_rows]
+        say(f"source {number}/{len(names)} held out: {name}")
+    result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}
+    if skipped_sources:
+        result["skipped_sources"] = {name: "without it the rest has one class only" for name in skipped_sources}
+    if not scored.any():
+        return {**result, "skipped": "every source left one class only when held out"}
+    rows = np.flatnonzero(scored)
     report = evaluate_predictions(
-        y, risk, medium, data.languages, data.categories, category or None, category_thresholds
+        y[rows], risk[rows], medium, data.languages[rows],
+        None if data.categories is None else [data.categories[i] for i in rows.tolist()],
+        {code: values[rows] for code, values in category.items()} or None, category_thresholds,
     )
-    by_source = {}
-    for name in names:
-        rows = units == name
-        by_source[name] = binary_metrics(y[rows], risk[rows], medium)
-    return {"unit": config.source_holdout, "sources": len(names), **report, "by_source": by_source}
+    by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in skipped_sources}
+    return {**result, **report, "by_source": by_source}
 
 
 def _conditional_report(y: np.ndarray, targets: dict[str, np.ndarray], conditional: dict[str, np.ndarray]) -> dict:

@@ -42,6 +42,15 @@ def _expand(patterns: list[str], base: Path) -> list[Path]:
     return paths
 
 
+def _source_holdout(value) -> str | None:
+    """The per-source hold-out unit; "none" or false turns it off (so the command line can override a config)."""
+    if value is None or value is False or value == "none":
+        return None
+    if value not in SOURCE_HOLDOUT_UNITS:
+        raise TrainingError(f"source_holdout must be one of {', '.join(SOURCE_HOLDOUT_UNITS)} or none, not {value!r}")
+    return str(value)
+
+
 def resolve_training_options(*, config: Path | None, data, out, text_col, label_col, positive, negative, group_col,
                              categories_col, lang_col, name, seed, folds, c_values, nb_alpha=None, source_holdout=None) -> TrainingOptions:
     """Merge a TOML config (paths relative to it) with command-line values, which win when given."""
@@ -74,12 +83,9 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
         medium_precision=train_cfg.get("medium_precision", defaults.medium_precision),
         selection_metric=train_cfg.get("selection_metric", defaults.selection_metric),
         nb_alpha=nb_alpha if nb_alpha is not None else train_cfg.get("nb_alpha", defaults.nb_alpha),
-        source_holdout=source_holdout or train_cfg.get("source_holdout", defaults.source_holdout),
+        source_holdout=_source_holdout(source_holdout if source_holdout is not None else train_cfg.get("source_holdout", defaults.source_holdout)),
     )
-    if train_config.source_holdout is not None and train_config.source_holdout not in SOURCE_HOLDOUT_UNITS:
-        raise TrainingError(
-            f"source_holdout must be one of {', '.join(SOURCE_HOLDOUT_UNITS)} (or left out), not {train_config.source_holdout!r}"
-        )
+
     alpha = train_config.nb_alpha
     if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not math.isfinite(alpha) or alpha < 0.001):
         raise TrainingError(f"nb_alpha must be a number of at least 0.001 (or left out to train without NB scaling), not {alpha!r}")
@@ -123,9 +129,6 @@ def run_training(options: TrainingOptions, *, overwrite: bool = False, progress:
     )
     say(f"training on {len(data)} rows from {len(options.data)} file(s)")
     result = train(data, options.config, progress=say)
-    across = result.cv_report.get("across_sources") or {}
-    if "by_source" in across:
-        across["by_source"] = {_display_path(Path(name)): m for name, m in across["by_source"].items()}
     for source in data.sources:
         source["path"] = _display_path(Path(source["path"]))
     combined = hashlib.sha256("\n".join(f"{s['sha256']}" for s in data.sources).encode()).hexdigest()

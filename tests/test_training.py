@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from adcheck.errors import InputDataError, TrainingError
+from adcheck.evaluation import binary_metrics
 from adcheck.readers import LabeledData
 from adcheck.training import TrainConfig, grouped_folds, train
 
@@ -107,26 +108,75 @@ def _write_sources(tmp_path, rows, n_sources):
     return paths
 
 
-def test_each_source_folder_is_held_out_and_scored_by_a_model_without_it(tmp_path, sample_rows):
+def test_each_source_folder_is_held_out_and_scored_by_a_model_without_it(tmp_path, sample_rows, monkeypatch):
+    from adcheck.features import Vocabulary, extract_occurrences
     from adcheck.readers import load_labeled
-    from adcheck.training import source_units
+    from adcheck.training import _fit_head, _sigmoid, source_units
 
+    monkeypatch.chdir(tmp_path)
     paths = _write_sources(tmp_path, sample_rows, 3)
     data = load_labeled(paths, group_col="group", negative=["acceptable"])
     units = source_units(data, "folder")
-    assert sorted(set(units.tolist())) == sorted(str(p.parent) for p in paths)
-    assert (units == str(paths[0].parent)).sum() == len(paths[0].read_text(encoding="utf-8").splitlines())
-    result = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"))
+    # shown relative to the working directory, never as machine-specific absolute paths
+    assert sorted(set(units.tolist())) == ["writer0", "writer1", "writer2"]
+    assert (units == "writer0").sum() == len(paths[0].read_text(encoding="utf-8").splitlines())
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder")
+    result = train(data, config)
     across = result.cv_report["across_sources"]
     assert across["unit"] == "folder" and across["sources"] == 3
     assert across["overall"]["n"] == len(data)
-    assert sum(m["n"] for m in across["by_source"].values()) == len(data)
+    assert set(across["by_source"]) == {"writer0", "writer1", "writer2"}
     assert set(across["by_language"]) >= {"ko", "en"}
     assert "category_macro_f1" in across
     # judged at the medium band that grouped CV chose, as the shipped model would be
     assert across["overall"]["threshold"] == result.cv_report["overall"]["threshold"]
-    # a held-out folder is scored by a model that never saw it: its figures are not grouped CV's
-    assert across["overall"]["roc_auc"] != result.cv_report["overall"]["roc_auc"]
+    # writer1's figures are exactly those of a model fitted from scratch without writer1's texts
+    held = units == "writer1"
+    train_rows = np.flatnonzero(~held)
+    occurrences = extract_occurrences(data.texts, config.feature_specs[0])
+    matrix = Vocabulary.fit(occurrences, config.feature_specs[0], rows=train_rows).transform(occurrences)
+    risk = _sigmoid(_fit_head(matrix[train_rows], data.labels[train_rows], 4.0, config.seed).decision(matrix[held]))
+    expected = binary_metrics(data.labels[held], risk, across["overall"]["threshold"])
+    assert across["by_source"]["writer1"] == expected
+
+
+def test_a_group_spanning_sources_leaves_training_with_the_held_out_source(tmp_path, sample_rows):
+    import json
+
+    from adcheck.readers import load_labeled
+    from adcheck.training import source_units
+
+    paths = _write_sources(tmp_path, sample_rows, 2)
+    moved = json.loads(paths[0].read_text(encoding="utf-8").splitlines()[0])
+    twin = {**moved, "id": moved["id"] + "-variant", "text": moved["text"] + " !!"}
+    with paths[1].open("a", encoding="utf-8") as f:
+        f.write(json.dumps(twin, ensure_ascii=False) + "\n")
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
+    units = source_units(data, "file")
+    held = units == units[0]
+    # the variant in the other file shares the held-out group, so it may not train the held-out model
+    assert data.groups[-1] in set(data.groups[held].tolist())
+    result = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="file"))
+    assert result.cv_report["across_sources"]["sources"] == 2
+
+
+def test_a_source_whose_removal_leaves_one_class_is_skipped_and_named(tmp_path, sample_rows, monkeypatch):
+    import json
+
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    paths = _write_sources(tmp_path, [r for r in sample_rows if r["label"] == "acceptable"], 2)
+    only = tmp_path / "positives"
+    only.mkdir()
+    (only / "all.jsonl").write_text(
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in sample_rows if r["label"] == "misleading"), encoding="utf-8"
+    )
+    data = load_labeled([*paths, only / "all.jsonl"], group_col="group", negative=["acceptable"])
+    across = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder")).cv_report["across_sources"]
+    assert across["skipped_sources"] == {"positives": "without it the rest has one class only"}
+    assert across["sources"] == 2 and set(across["by_source"]) == {"writer0", "writer1"}
+    assert across["overall"]["n"] == len(data) - sum(1 for r in sample_rows if r["label"] == "misleading")
 
 
 def test_source_holdout_is_skipped_with_a_reason_when_rows_have_no_file(sample_rows):
@@ -135,16 +185,31 @@ def test_source_holdout_is_skipped_with_a_reason_when_rows_have_no_file(sample_r
     assert "across_sources" not in train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3)).cv_report
 
 
+def test_source_holdout_is_read_back_from_metadata_for_retrain():
+    from adcheck.retrain import _config_from_metadata
+
+    meta = {"hyperparameters": {"search": TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder").to_dict()}}
+    assert _config_from_metadata(meta).source_holdout == "folder"
+    del meta["hyperparameters"]["search"]["source_holdout"]  # a model trained before the option existed
+    assert _config_from_metadata(meta).source_holdout is None
+
+
 def test_unknown_source_holdout_is_a_one_line_error(tmp_path):
     from adcheck.training_config import resolve_training_options
 
     (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
     config = tmp_path / "c.toml"
     config.write_text('[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nsource_holdout = "writer"\n', encoding="utf-8")
-    with pytest.raises(TrainingError, match="source_holdout must be one of folder, file"):
-        resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
-                                 negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
-                                 seed=None, folds=None, c_values=None)
+    def resolve(**kw):
+        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                        seed=None, folds=None, c_values=None, **kw)
+
+    with pytest.raises(TrainingError, match="source_holdout must be one of folder, file or none"):
+        resolve()
+    # the command line wins over the config, and "none" turns the config's hold-out off
+    assert resolve(source_holdout="file").config.source_holdout == "file"
+    assert resolve(source_holdout="none").config.source_holdout is None
 
 
 def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample_rows):
@@ -153,13 +218,22 @@ def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample
     from adcheck.cli import app
 
     paths = _write_sources(tmp_path, sample_rows, 2)
-    args = ["train", "--out", str(tmp_path / "m"), "--group-col", "group", "--negative", "acceptable", "--c", "4", "--folds", "3",
-            "--source-holdout", "file", "--quiet"]
-    for path in paths:
-        args += ["--data", str(path)]
-    result = CliRunner().invoke(app, args)
+    second = paths[1].parent / "more.jsonl"  # two files in one folder: file and folder units differ
+    lines = paths[1].read_text(encoding="utf-8").splitlines(keepends=True)
+    paths[1].write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
+    second.write_text("".join(lines[len(lines) // 2 :]), encoding="utf-8")
+    base = ["train", "--group-col", "group", "--negative", "acceptable", "--c", "4", "--folds", "3", "--quiet"]
+    for path in [*paths, second]:
+        base += ["--data", str(path)]
+    runner = CliRunner()
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "by_file"), "--source-holdout", "file"])
     assert result.exit_code == 0, result.output
-    assert "holding out each of 2 source files in turn: ROC-AUC" in result.stderr
-    card = (tmp_path / "m" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "holding out each of 3 source files in turn: ROC-AUC" in result.stderr
+    card = (tmp_path / "by_file" / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert "## Across sources (each source file held out in turn)" in card
     assert "Hardest held-out sources (ROC-AUC):" in card
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "by_folder"), "--source-holdout", "folder"])
+    assert "holding out each of 2 source folders in turn" in result.stderr
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "off"), "--source-holdout", "none"])
+    assert result.exit_code == 0 and "holding out" not in result.stderr
+    assert "Across sources" not in (tmp_path / "off" / "MODEL_CARD.md").read_text(encoding="utf-8")
