@@ -179,6 +179,18 @@ def test_a_source_whose_removal_leaves_one_class_is_skipped_and_named(tmp_path, 
     assert across["overall"]["n"] == len(data) - sum(1 for r in sample_rows if r["label"] == "misleading")
 
 
+def test_the_source_holdout_only_reports_and_leaves_the_model_unchanged(tmp_path, sample_rows):
+    from adcheck.readers import load_labeled
+
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    with_holdout = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"))
+    without = train(data, TrainConfig(c_values=(4.0,), n_folds=3))
+    assert np.array_equal(with_holdout.model.risk_head.coef, without.model.risk_head.coef)
+    assert with_holdout.model.band_thresholds == without.model.band_thresholds
+    assert with_holdout.model.category_thresholds == without.model.category_thresholds
+    assert {k: v for k, v in with_holdout.cv_report.items() if k != "across_sources"} == without.cv_report
+
+
 def test_source_holdout_is_skipped_with_a_reason_when_rows_have_no_file(sample_rows):
     result = train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="file"))
     assert result.cv_report["across_sources"] == {"unit": "file", "skipped": "the rows do not record the file they came from"}

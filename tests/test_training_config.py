@@ -1,5 +1,6 @@
 """The training config in training/ rebuilds the shipped default model exactly."""
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,9 @@ def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows):
         label_col="label", positive=None, negative=None, group_col=None, categories_col="categories",
         lang_col="lang", name=None, seed=None, folds=None, c_values=None,
     )
+    # the per-source hold-out only reports (it fits nothing that is saved), so it is left out here to
+    # keep the suite fast; test_training pins that it leaves the model unchanged
+    options.config = replace(options.config, source_holdout=None)
     rebuilt = run_training(options)
     shipped = load_model()
     assert rebuilt.metadata["artifact"]["sha256"] == shipped.metadata["artifact"]["sha256"]

@@ -1,0 +1,91 @@
+"""Does more of our own writing help on copy by a writer the model has never seen?
+
+Each corpus folder is one writer's batch. For every folder whose name starts with --prefix (the
+newer batches), the risk head (the shipped recipe: features, C and NB scaling from
+training/default.toml) is fitted twice and scores that folder:
+
+  older only    trained on the folders without the prefix (the corpus before those batches)
+  with others   trained on every other folder, the other new ones included
+
+Neither model sees the held-out folder or any group that has a row in it. ROC-AUC is printed per
+folder and pooled per language over all new folders. A gain in the second column says that the
+added writing carries over to a writer it does not include.
+
+    python benchmarks/new_writers.py --prefix s4_
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from adcheck.features import Vocabulary, extract_occurrences
+from adcheck.readers import load_labeled
+from adcheck.training import _fit_head, _sigmoid
+from adcheck.training_config import resolve_training_options
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches (default: s4_)")
+    parser.add_argument("--c", type=float, default=None, help="C (default: the shipped model's)")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    options = resolve_training_options(
+        config=ROOT / "training" / "default.toml", data=None, out=None, text_col="text", label_col="label", positive=None,
+        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None, seed=None, folds=None,
+        c_values=None,
+    )
+    data = load_labeled(options.data, text_col="text", label_col="label", positive=options.positive, negative=options.negative,
+                        group_col=options.group_col, categories_col=options.categories_col, lang_col=options.lang_col)
+    if args.c is None:
+        import json
+
+        meta = json.loads((ROOT / "adcheck" / "default_model" / "metadata.json").read_text(encoding="utf-8"))
+        c_value = float(meta["hyperparameters"]["C"])
+    else:
+        c_value = args.c
+    folder = np.asarray([Path(f).parent.name for f in data.files])
+    new = sorted(name for name in set(folder.tolist()) if name.startswith(args.prefix))
+    if not new:
+        raise SystemExit(f"no corpus folder starts with {args.prefix!r}")
+    older = ~np.isin(folder, new)
+    y = data.labels.astype(bool)
+    spec = options.config.feature_specs[0]
+    occurrences = extract_occurrences(data.texts, spec)
+    pooled = {"older": np.zeros(len(y)), "others": np.zeros(len(y))}
+    print(f"{len(new)} new folders, {int((~older).sum())} rows; older corpus {int(older.sum())} rows; C={c_value}")
+    print(f"{'held-out folder':32}{'rows':>6}{'older only':>12}{'with others':>13}")
+    for name in new:
+        held = folder == name
+        shared = np.isin(data.groups, data.groups[held])
+        scores = []
+        for key, allowed in (("older", older), ("others", ~held)):
+            train_rows = np.flatnonzero(allowed & ~shared)
+            matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+            head = _fit_head(matrix[train_rows], y[train_rows], c_value, options.config.seed, options.config.nb_alpha)
+            pooled[key][held] = _sigmoid(head.decision(matrix[held]))
+            scores.append(roc_auc_score(y[held], pooled[key][held]) if 0 < y[held].sum() < held.sum() else None)
+        if scores[0] is None:  # one label only (a folder of plain acceptable copy): no AUC, but it counts below
+            print(f"{name:32}{int(held.sum()):>6}{'one label':>12}{'one label':>13}", flush=True)
+        else:
+            print(f"{name:32}{int(held.sum()):>6}{scores[0]:>12.4f}{scores[1]:>13.4f}", flush=True)
+    languages = np.asarray(data.languages)
+    print("\npooled over the new folders (each row scored by models that never saw its folder):")
+    for lang in ["en", "ko", "mixed", None]:
+        rows = ~older & ((languages == lang) if lang else True)
+        if rows.sum() == 0 or y[rows].all() or not y[rows].any():
+            continue
+        print(f"  {lang or 'all':6}{int(rows.sum()):>6} rows: older only {roc_auc_score(y[rows], pooled['older'][rows]):.4f}, "
+              f"with others {roc_auc_score(y[rows], pooled['others'][rows]):.4f}")
+    print(f"({time.perf_counter() - started:.0f} s)")
+
+
+if __name__ == "__main__":
+    main()
