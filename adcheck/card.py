@@ -24,6 +24,16 @@ def _metric_row(name: str, m: dict) -> str:
     )
 
 
+def _metric_table(report: dict) -> list[str]:
+    """A metrics table: the whole set, then one row per language."""
+    rows = [
+        "| slice | n | misleading | precision | recall | F1 | ROC-AUC | PR-AUC |",
+        "|---|---|---|---|---|---|---|---|",
+        _metric_row("all", report["overall"]),
+    ]
+    return rows + [_metric_row(f"lang={lang}", m) for lang, m in report.get("by_language", {}).items()]
+
+
 def render_model_card(meta: dict) -> str:
     """The model card text for a model's metadata."""
     cv = meta.get("cv", {}).get("report", {})
@@ -102,12 +112,8 @@ def render_model_card(meta: dict) -> str:
             "",
             "## Cross-validated quality (misleading class, flagged at the medium band)",
             "",
-            "| slice | n | misleading | precision | recall | F1 | ROC-AUC | PR-AUC |",
-            "|---|---|---|---|---|---|---|---|",
-            _metric_row("all", cv["overall"]),
+            *_metric_table(cv),
         ]
-        for lang, m in cv.get("by_language", {}).items():
-            lines.append(_metric_row(f"lang={lang}", m))
     across = cv.get("across_sources") or {}
     if across.get("overall"):
         lines += [
@@ -119,12 +125,8 @@ def render_model_card(meta: dict) -> str:
             "someone else than grouped cross-validation, which puts every writer in every fold. "
             f"Category macro-F1 end to end: {_fmt(across.get('category_macro_f1'))}.",
             "",
-            "| slice | n | misleading | precision | recall | F1 | ROC-AUC | PR-AUC |",
-            "|---|---|---|---|---|---|---|---|",
-            _metric_row("all", across["overall"]),
+            *_metric_table(across),
         ]
-        for lang, m in across.get("by_language", {}).items():
-            lines.append(_metric_row(f"lang={lang}", m))
         worst = sorted(
             ((name, m) for name, m in across.get("by_source", {}).items() if m.get("roc_auc") is not None),
             key=lambda item: item[1]["roc_auc"],
