@@ -143,21 +143,34 @@ def test_each_source_folder_is_held_out_and_scored_by_a_model_without_it(tmp_pat
 def test_a_group_spanning_sources_leaves_training_with_the_held_out_source(tmp_path, sample_rows):
     import json
 
+    from adcheck.features import Vocabulary, extract_occurrences
     from adcheck.readers import load_labeled
-    from adcheck.training import source_units
+    from adcheck.training import _fit_head, _sigmoid, source_units
 
     paths = _write_sources(tmp_path, sample_rows, 2)
-    moved = json.loads(paths[0].read_text(encoding="utf-8").splitlines()[0])
-    twin = {**moved, "id": moved["id"] + "-variant", "text": moved["text"] + " !!"}
+    # near-duplicate variants of 40 texts of the first file, in their groups, in the second file
+    variants = [json.loads(line) for line in paths[0].read_text(encoding="utf-8").splitlines()[:40]]
     with paths[1].open("a", encoding="utf-8") as f:
-        f.write(json.dumps(twin, ensure_ascii=False) + "\n")
+        for row in variants:
+            f.write(json.dumps({**row, "id": row["id"] + "-v", "text": row["text"] + " !!"}, ensure_ascii=False) + "\n")
     data = load_labeled(paths, group_col="group", negative=["acceptable"])
     units = source_units(data, "file")
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="file")
+    across = train(data, config).cv_report["across_sources"]
     held = units == units[0]
-    # the variant in the other file shares the held-out group, so it may not train the held-out model
-    assert data.groups[-1] in set(data.groups[held].tolist())
-    result = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="file"))
-    assert result.cv_report["across_sources"]["sources"] == 2
+    occurrences = extract_occurrences(data.texts, config.feature_specs[0])
+
+    def held_out_metrics(train_mask):
+        rows = np.flatnonzero(train_mask)
+        matrix = Vocabulary.fit(occurrences, config.feature_specs[0], rows=rows).transform(occurrences)
+        risk = _sigmoid(_fit_head(matrix[rows], data.labels[rows], 4.0, config.seed).decision(matrix[held]))
+        return binary_metrics(data.labels[held], risk, across["overall"]["threshold"])
+
+    shares_a_group = np.isin(data.groups, data.groups[held])
+    # the reported figures are those of a model that saw neither the file nor the variants ...
+    assert across["by_source"][units[0]] == held_out_metrics(~held & ~shares_a_group)
+    # ... and training on the variants would have given other (flattering) figures
+    assert across["by_source"][units[0]] != held_out_metrics(~held)
 
 
 def test_a_source_whose_removal_leaves_one_class_is_skipped_and_named(tmp_path, sample_rows, monkeypatch):
