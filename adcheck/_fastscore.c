@@ -304,7 +304,7 @@ typedef struct {
     const uint8_t *families;
     Py_ssize_t n_features;
     int n_heads;
-    int word_max, char_min, char_max, wb_min, wb_max;
+    int word_max, char_min, char_max, wb_min, wb_max, wb_mode;
     double *out_decision;
     double *out_chars; /* may be NULL */
 } Job;
@@ -313,6 +313,28 @@ typedef struct {
 /* 1 + log(count) for small counts, filled once at module start with the same libm log */
 #define LOG_TABLE_SIZE 256
 static double log_table[LOG_TABLE_SIZE];
+
+/* the word-boundary n-grams of norm[i:j] padded with a space on both sides; an opening pad stands
+ * for the segment's first character, a closing pad for its last */
+static int wb_segment(const Job *job, Scratch *s, size_t i, size_t j) {
+    size_t len = j - i + 2;
+    for (size_t p = 0; p < len; p++) {
+        uint64_t h = 0, pw = 1;
+        size_t first = p == 0 ? i : (p == len - 1 ? j - 1 : i + p - 1);
+        for (int k = 0; k < job->wb_max && p + (size_t)k < len; k++) {
+            size_t q = p + (size_t)k;
+            uint32_t c = (q == 0 || q == len - 1) ? 32u : s->norm[i + q - 1];
+            h += (uint64_t)c * pw;
+            pw *= P_MUL;
+            if (k + 1 >= job->wb_min) {
+                size_t last = q == 0 ? i : (q == len - 1 ? j - 1 : i + q - 1);
+                uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_WB);
+                if (queue_key(s, key, s->orig[first], s->orig[last] + 1)) return -1;
+            }
+        }
+    }
+    return 0;
+}
 
 static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     int64_t begin = job->doc_starts[d], end = job->doc_starts[d + 1];
@@ -417,26 +439,24 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
             }
         }
     }
-    /* 4. word-boundary n-grams: each word token padded with a space on both sides; an opening
-     * pad stands for the token's first character, a closing pad for its last */
-    for (size_t t = 0; job->wb_max > 0 && t < nt; t++) {
-        size_t i = (size_t)s->tok_start[t], j = (size_t)s->tok_end[t];
-        if (job->char_class[s->norm[i]] != CLASS_WORD) continue;
-        size_t len = j - i + 2;
-        for (size_t p = 0; p < len; p++) {
-            uint64_t h = 0, pw = 1;
-            size_t first = p == 0 ? i : (p == len - 1 ? j - 1 : i + p - 1);
-            for (int k = 0; k < job->wb_max && p + (size_t)k < len; k++) {
-                size_t q = p + (size_t)k;
-                uint32_t c = (q == 0 || q == len - 1) ? 32u : s->norm[i + q - 1];
-                h += (uint64_t)c * pw;
-                pw *= P_MUL;
-                if (k + 1 >= job->wb_min) {
-                    size_t last = q == 0 ? i : (q == len - 1 ? j - 1 : i + q - 1);
-                    uint64_t key = fmix(h + (uint64_t)(k + 1) * LENGTH_MIX + SEED_WB);
-                    if (queue_key(s, key, s->orig[first], s->orig[last] + 1)) return -1;
-                }
+    /* 4. word-boundary n-grams: each segment (a word token, or with wb_mode 1 a run of non-space
+     * characters, punctuation included) padded with a space on both sides */
+    if (job->wb_max > 0 && job->wb_mode == 0) {
+        for (size_t t = 0; t < nt; t++) {
+            size_t i = (size_t)s->tok_start[t];
+            if (job->char_class[s->norm[i]] != CLASS_WORD) continue;
+            if (wb_segment(job, s, i, (size_t)s->tok_end[t])) return -1;
+        }
+    } else if (job->wb_max > 0) {
+        for (size_t i = 0; i < n;) {
+            if (s->norm[i] == 32) {
+                i++;
+                continue;
             }
+            size_t j = i;
+            while (j < n && s->norm[j] != 32) j++;
+            if (wb_segment(job, s, i, j)) return -1;
+            i = j;
         }
     }
     int flushed = flush_queue(table, s, keep_spans);
@@ -523,9 +543,9 @@ static void release(Buf *bufs, int n) {
 
 static PyObject *score_batch(PyObject *self, PyObject *args) {
     PyObject *o[13];
-    int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOOiiiiiiOO", &o[0], &o[1], &o[12], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11],
-                          &o[7], &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &o[9], &o[10]))
+    int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max, wb_mode;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOOiiiiiiiOO", &o[0], &o[1], &o[12], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11],
+                          &o[7], &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &wb_mode, &o[9], &o[10]))
         return NULL;
     enum { N = 13 };
     Buf b[N];
@@ -565,9 +585,10 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.char_max = char_max;
     job.wb_min = wb_min;
     job.wb_max = wb_max;
+    job.wb_mode = wb_mode;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || wb_mode < 0 || wb_mode > 1 || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
         b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000) {

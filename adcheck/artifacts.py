@@ -23,7 +23,8 @@ MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "MODEL_CARD.md"
 MODEL_FORMAT = "adcheck-model"
-MODEL_FORMAT_VERSION = 1
+# 2: the feature spec may carry wb_tokens (older adcheck cannot read it); format 1 still loads
+MODEL_FORMAT_VERSION = 2
 METADATA_SCHEMA_VERSION = 1
 DEFAULT_MODEL_PACKAGE_DIR = "default_model"
 

@@ -78,7 +78,9 @@ def render_model_card(meta: dict) -> str:
         "## Model",
         f"- Features: word 1-{spec.get('word_ngram_max')}-grams and squeezed character {spec.get('char_ngram_min')}-"
         f"{spec.get('char_ngram_max')}-grams of the normalised text"
-        + (f", word-boundary character {spec.get('wb_ngram_min')}-{spec.get('wb_ngram_max')}-grams" if spec.get("wb_ngram_max") else "")
+        + (f", word-boundary character {spec.get('wb_ngram_min')}-{spec.get('wb_ngram_max')}-grams"
+           + (" over runs of non-space characters (punctuation kept)" if spec.get("wb_tokens") == "space" else " inside word tokens")
+           if spec.get("wb_ngram_max") else "")
         + f" (hashed, min_df {spec.get('min_df')}), TF-IDF; {meta.get('feature_count')} features.",
         "- Logistic regression"
         + (f" on features scaled by their Naive-Bayes log-count ratio (NBSVM; smoothing {hyper.get('nb_alpha')}, folded into the weights)"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import statistics
+import unicodedata
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,6 +16,12 @@ from adcheck.taxonomy import CATEGORY_CODES, LABEL_ACCEPTABLE, LABEL_MISLEADING,
 CORPUS_COLUMNS = ("id", "text", "label", "categories", "lang", "channel", "domain", "group", "note")
 NOTE_TAGS = ("near-miss", "subtle", "obfuscated")
 NEAR_DUPLICATE_RUN = 8  # words shared in a row by two texts of different groups
+# punctuation and emoji whose use should not depend on the label: where one label's texts carry a
+# mark far more often than the other's, a model learns the writers' style instead of the claim
+STYLE_MARKS = ("!", "?", ";", "(", "*", "~", "emoji")
+STYLE_MIN_SHARE = 0.10  # warn when a mark is in at least this share of one label's texts
+STYLE_MAX_RATIO = 3.0  # and at least this many times as common as in the other label's,
+STYLE_MAX_GAP = 0.25  # or this many percentage points more common
 _WORD = re.compile(r"\w+")
 
 
@@ -138,7 +145,37 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
     for code, count in report.stats.get("misleading_per_category", {}).items():
         if count < 50:
             findings.append(Finding("warning", "corpus", f"category {code} has only {count} misleading examples"))
+    for lang, marks in report.stats.get("style_marks", {}).items():
+        for mark, (misleading, acceptable) in marks.items():
+            high, low = max(misleading, acceptable), min(misleading, acceptable)
+            if high >= STYLE_MIN_SHARE and (high >= STYLE_MAX_RATIO * low or high - low >= STYLE_MAX_GAP):
+                findings.append(Finding(
+                    "warning", "corpus",
+                    f"style: {mark!r} is in {misleading:.0%} of misleading and {acceptable:.0%} of acceptable {lang} texts; "
+                    "a model can learn the mark instead of the claim (write both labels in both styles)",
+                ))
     return report
+
+
+def _has_mark(text: str, mark: str) -> bool:
+    if mark == "emoji":  # emoji and other pictographic symbols (✔, ★, ▶)
+        return any(unicodedata.category(c) == "So" for c in text)
+    return mark in text
+
+
+def style_marks(rows: list[dict]) -> dict:
+    """Per language (en, ko) and mark: the share of misleading and of acceptable texts carrying it."""
+    out: dict[str, dict[str, list[float]]] = {}
+    for lang in ("en", "ko"):
+        by_label = {label: [r["text"] for r in rows if r["lang"] == lang and r["label"] == label]
+                    for label in (LABEL_MISLEADING, LABEL_ACCEPTABLE)}
+        if not all(by_label.values()):
+            continue
+        out[lang] = {
+            mark: [round(sum(_has_mark(t, mark) for t in texts) / len(texts), 4) for texts in by_label.values()]
+            for mark in STYLE_MARKS
+        }
+    return out
 
 
 def corpus_statistics(rows: list[dict]) -> dict:
@@ -183,6 +220,7 @@ def corpus_statistics(rows: list[dict]) -> dict:
         "near_miss_share_of_acceptable": round(tags_acceptable["near-miss"] / max(len(acceptable), 1), 4),
         "subtle_share_of_misleading": round(tags_misleading["subtle"] / max(len(misleading), 1), 4),
         "obfuscated_rows": tags_acceptable["obfuscated"] + tags_misleading["obfuscated"],
+        "style_marks": style_marks(rows),
     }
 
 
@@ -210,6 +248,12 @@ def render_statistics(stats: dict) -> str:
         lines.append(f"| {code} | {count} | {by_lang} |")
     lines += ["", f"Channels ({len(stats['channels'])}): " + ", ".join(f"{k} {v}" for k, v in stats["channels"].items()) + ".", ""]
     lines += [f"Domains ({len(stats['domains'])}): " + ", ".join(f"{k} {v}" for k, v in stats["domains"].items()) + ".", ""]
+    if stats.get("style_marks"):
+        lines += ["Style marks (share of misleading / acceptable texts carrying the mark; the label should not depend on them):", ""]
+        for lang, marks in stats["style_marks"].items():
+            lines.append(f"- {lang}: " + ", ".join(f"{m!r} {a:.1%} / {b:.1%}" if m != "emoji" else f"emoji {a:.1%} / {b:.1%}"
+                                                   for m, (a, b) in marks.items()) + ".")
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from adcheck.explain import CLAUSE_ENDS, MAX_PHRASE_WORDS, MIN_PHRASE_CONTRIBUTION
-from adcheck.features import _CHAR_CLASS
+from adcheck.features import _CHAR_CLASS, WB_TOKENS
 from adcheck.normalize import _MAPPING, CodepointTable, texts_to_codepoints
 
 try:
@@ -142,6 +142,7 @@ class CompiledScorer:
                 codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
                 _CHAR_CLASS._values, self.pairs, self.shift, self.filter, columns, self.families, n_heads,
                 spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max,
+                WB_TOKENS.index(spec.wb_tokens),
                 decision, chars,
             )
             if not unknown:

@@ -5,11 +5,14 @@ The feature rule (version 1):
 - Text is normalised by `adcheck.normalize` first.
 - Word tokens are maximal runs of word characters (letters, marks, digits, "%" and "+"); every
   other symbol (emoji, currency signs, arrows) is a token of its own. Features: word 1..N-grams.
-- Word-boundary character n-grams (n = wb min..max) run inside each word token (a run of word
-  characters), padded with a space on both sides (" 할인 "), so they see word beginnings and
-  endings. Punctuation is left out on purpose: measured on our corpus it carried most of this
-  family's gain, a style of our own writing ("!" in hype, parentheses in qualified copy) that we do
-  not want the model to lean on.
+- Word-boundary character n-grams (n = wb min..max) run inside each segment padded with a space on
+  both sides (" 할인 "), so they see word beginnings and endings. `wb_tokens` says what a segment
+  is: "word", a word token (a run of word characters, punctuation left out), or "space", a run of
+  non-space characters, punctuation and symbols included ("(vat", "%)", "!!", "1+1"), as
+  scikit-learn's char_wb analyzer reads text. The shipped recipe leaves the family off: on our
+  corpus the punctuation gain came from marks whose use follows the label in our writers' copy
+  (see training/default.toml and benchmarks/style_shortcut.py). "space" is for teams training on
+  copy collected from real ads, where punctuation is the advertisers' own.
 - Squeezed character n-grams (n = min..max) run over the word characters only, with spaces,
   punctuation and symbols removed, so "최 고", "f.r.e.e" and "무.료" read "최고", "free", "무료"
   and obfuscated or oddly spaced Korean still matches.
@@ -41,6 +44,7 @@ FAMILY_CHAR = 1  # squeezed characters
 FAMILY_WB = 2  # word-boundary characters
 FAMILY_NAMES = ("word", "char", "wb")
 N_FAMILIES = 3
+WB_TOKENS = ("word", "space")  # what the word-boundary family pads: word tokens, or non-space runs
 
 _MASK = (1 << 64) - 1
 _P = 0x9E3779B97F4A7C15  # odd, so it has an inverse modulo 2**64
@@ -75,9 +79,10 @@ class FeatureSpec:
     char_ngram_min: int = 1
     char_ngram_max: int = 3
     wb_ngram_min: int = 1
-    wb_ngram_max: int = 0  # 0: the word-boundary family is off (see training/default.toml)
+    wb_ngram_max: int = 0  # 0: the word-boundary family is off
     min_df: int = 3
     feature_version: int = 2
+    wb_tokens: str = "word"  # "word": word tokens only; "space": runs of non-space characters
 
     def validate(self) -> None:
         if not 1 <= self.word_ngram_max <= 3:
@@ -88,6 +93,8 @@ class FeatureSpec:
             raise ValueError("wb n-gram range must satisfy 1 <= min <= max <= 6 (max 0 turns the family off)")
         if self.min_df < 1:
             raise ValueError("min_df must be >= 1")
+        if self.wb_tokens not in WB_TOKENS:
+            raise ValueError(f"wb_tokens must be one of {', '.join(WB_TOKENS)}")
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -197,10 +204,22 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
         ]
         for i, value in enumerate(running):
             grams.append(Ngram(FAMILY_WORD, value, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1))
-    for s, e in tokens:
-        if classes[s] != _CLASS_WORD:
-            continue
-        # the padded token; a pad stands for its neighbouring character when mapping spans back
+    if spec.wb_tokens == "word":
+        segments = [(s, e) for s, e in tokens if classes[s] == _CLASS_WORD]
+    else:
+        segments = []
+        position = 0
+        while position < len(normalized):
+            if normalized[position] == " ":
+                position += 1
+                continue
+            end = position
+            while end < len(normalized) and normalized[end] != " ":
+                end += 1
+            segments.append((position, end))
+            position = end
+    for s, e in segments:
+        # the padded segment; a pad stands for its neighbouring character when mapping spans back
         padded = [(_PAD, s)] + [(ord(normalized[i]), i) for i in range(s, e)] + [(_PAD, e - 1)]
         for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
             for i in range(len(padded) - n + 1):
@@ -288,9 +307,13 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         hashes = _substring_hashes(squeezed, starts, starts + n, FAMILY_CHAR)
         parts.append((sq_doc[starts], hashes, sq_orig[starts], sq_orig[starts + n - 1] + 1, FAMILY_CHAR))
 
-    # word-boundary character n-grams: each word token padded with a space on both sides
-    if len(word_starts) and spec.wb_ngram_max > 0:
-        lengths = word_ends - word_starts
+    # word-boundary character n-grams: each segment padded with a space on both sides
+    if spec.wb_tokens == "word":
+        seg_starts, seg_ends = word_starts, word_ends
+    else:
+        seg_starts, seg_ends = _runs(cps != _PAD, doc)
+    if len(seg_starts) and spec.wb_ngram_max > 0:
+        lengths = seg_ends - seg_starts
         sizes = lengths + 2
         token_offset = np.cumsum(sizes) - sizes
         total = int(sizes.sum())
@@ -298,12 +321,12 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         source = np.empty(total, dtype=np.int64)  # normalised index each padded char stands for
         token_of_char = np.repeat(np.arange(len(lengths)), lengths)
         within = np.arange(int(lengths.sum())) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        char_index = np.repeat(word_starts, lengths) + within
+        char_index = np.repeat(seg_starts, lengths) + within
         position = token_offset[token_of_char] + 1 + within
         padded[position] = cps[char_index]
         source[position] = char_index
-        source[token_offset] = word_starts  # an opening pad stands for the token's first char
-        source[token_offset + sizes - 1] = word_ends - 1  # a closing pad for its last
+        source[token_offset] = seg_starts  # an opening pad stands for the token's first char
+        source[token_offset + sizes - 1] = seg_ends - 1  # a closing pad for its last
         chunk_of = np.repeat(np.arange(len(lengths)), sizes)
         for n in range(spec.wb_ngram_min, spec.wb_ngram_max + 1):
             count = total - n + 1

@@ -131,8 +131,12 @@ def main() -> None:
     # with the category heads, as the shipped model has them: output rows name categories from them
     categories = [parse_categories(rows[i]["categories"]) for i in train_rows]
     data = LabeledData(train_texts, y_train, groups[train_rows], np.asarray([rows[i]["lang"] for i in train_rows]), categories)
-    # the shipped recipe (training/default.toml): default features, NB log-count-ratio scaling, its chosen C
-    model = train(data, TrainConfig(c_values=(8.0,), feature_specs=(FeatureSpec(),), n_folds=3, seed=13, nb_alpha=1.0)).model
+    # the shipped model's recipe (training/default.toml): its features, NB scaling and chosen C
+    import adcheck
+
+    recipe = adcheck.load_model().metadata["hyperparameters"]
+    model = train(data, TrainConfig(c_values=(float(recipe["C"]),), feature_specs=(FeatureSpec(**recipe["feature_spec"]),),
+                                    n_folds=3, seed=13, nb_alpha=recipe.get("nb_alpha"))).model
     auc = roc_auc_score(y_test, model.predict_proba(test_texts))
     model.score(archive[:200])  # warm the lookup tables
     from adcheck import fastpath

@@ -103,3 +103,17 @@ def test_save_refuses_to_overwrite_and_leaves_nothing_half_written(tiny_model, t
     with pytest.raises(KeyboardInterrupt):
         save_model(tiny_model, target, dict(tiny_model.metadata), overwrite=True)
     load_model(target)  # the previous model is untouched
+
+
+def test_format_1_payload_without_wb_tokens_still_loads(tiny_model, sample_rows):
+    """Models saved before the feature spec carried wb_tokens read their word-boundary family as
+    word tokens, as they were trained."""
+    from adcheck.artifacts import _model_from_payload, _model_payload
+
+    payload = _model_payload(tiny_model)
+    payload["format_version"] = 1
+    del payload["feature_spec"]["wb_tokens"]
+    old = _model_from_payload(payload, dict(tiny_model.metadata))
+    assert old.spec.wb_tokens == "word"
+    texts = [r["text"] for r in sample_rows[:50]]
+    assert np.array_equal(old.predict_proba(texts), tiny_model.predict_proba(texts))

@@ -53,6 +53,25 @@ def test_every_problem_is_reported_with_its_row(tmp_path):
     assert any(row == "10" and "unknown lang" in m for row, m in messages)
 
 
+def test_style_marks_that_follow_the_label_are_warned_about(tmp_path):
+    rows = []
+    for i, name in enumerate(("rose", "aloe", "oat", "tea", "rice", "mint", "fig", "yuzu", "clay", "kelp")):
+        # every misleading text shouts, no acceptable one does
+        rows.append(f"m{i},Miracle {name} cream cures acne!,misleading,health_efficacy,en,banner,cosmetics,g{i},n\n")
+        rows.append(f"a{i},Gentle {name} cream for dry skin (50 ml),acceptable,,en,banner,cosmetics,g{i},n\n")
+    rows.append("k1,오늘만 특가 🔥,misleading,urgency,ko,banner,food,k1,n\n")
+    rows.append("k2,이번 주 할인 🔥,acceptable,,ko,banner,food,k2,n\n")
+    report = check_files([_write(tmp_path, "".join(rows))])
+    assert report.stats["style_marks"]["en"]["!"] == [1.0, 0.0]
+    assert report.stats["style_marks"]["en"]["("] == [0.0, 1.0]
+    assert report.stats["style_marks"]["ko"]["emoji"] == [1.0, 1.0]
+    warned = [f.message for f in report.warnings if f.message.startswith("style:")]
+    assert any("'!' is in 100% of misleading and 0% of acceptable en texts" in m for m in warned), warned
+    assert any("'(' is in 0% of misleading and 100% of acceptable en texts" in m for m in warned), warned
+    assert not any("ko texts" in m for m in warned)  # the same mark in both labels is fine
+    assert report.errors == []  # a warning, not an error: the exit code stays 0
+
+
 def test_missing_columns(tmp_path):
     path = tmp_path / "bad.csv"
     path.write_text("text,label\nhello,misleading\n", encoding="utf-8")

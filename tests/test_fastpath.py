@@ -29,7 +29,20 @@ def wide_model(sample_rows):
     return train(_data(sample_rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
 
 
-def test_compiled_equals_numpy_with_every_family(wide_model, sample_rows):
+@pytest.fixture(scope="module")
+def space_model(sample_rows):
+    """A model whose word-boundary family runs over non-space runs, punctuation included."""
+    from adcheck.features import FeatureSpec
+    from adcheck.training import TrainConfig, train
+    from tests.test_training import _data
+
+    spec = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=2, wb_tokens="space")
+    return train(_data(sample_rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
+
+
+@pytest.mark.parametrize("name", ["wide_model", "space_model"])
+def test_compiled_equals_numpy_with_every_family(name, request, sample_rows):
+    wide_model = request.getfixturevalue(name)
     texts = [r["text"] for r in sample_rows[:200]] + ["", "🔥🔥 최 고 ＮＯ．１ 1+1 100% ₩39,900!!", "a" * 5000]
     assert np.allclose(wide_model.predict_proba(texts), _numpy_twin(wide_model).predict_proba(texts), rtol=0, atol=1e-9)
     for text in texts[:30]:
@@ -55,15 +68,16 @@ def test_compiled_equals_numpy_and_reference(tiny_model, sample_rows):
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ①\u200b\n")) | st.characters(codec="utf-8"), max_size=60), max_size=8))
-def test_compiled_matches_on_arbitrary_text(tiny_model, texts):
-    twin = _numpy_twin(tiny_model)
-    assert np.allclose(tiny_model.predict_proba(texts), twin.predict_proba(texts), rtol=0, atol=1e-9)
-    fast = tiny_model.score(texts, explain=3)
-    slow = twin.score(texts, explain=3)
-    for x, y in zip(fast, slow):
-        assert [(e.start, e.end) for e in x.evidence] == [(e.start, e.end) for e in y.evidence]
-        for e, f in zip(x.evidence, y.evidence):
-            assert abs(e.contribution - f.contribution) < 1e-6
+def test_compiled_matches_on_arbitrary_text(tiny_model, space_model, texts):
+    for model in (tiny_model, space_model):
+        twin = _numpy_twin(model)
+        assert np.allclose(model.predict_proba(texts), twin.predict_proba(texts), rtol=0, atol=1e-9)
+        fast = model.score(texts, explain=3)
+        slow = twin.score(texts, explain=3)
+        for x, y in zip(fast, slow):
+            assert [(e.start, e.end) for e in x.evidence] == [(e.start, e.end) for e in y.evidence]
+            for e, f in zip(x.evidence, y.evidence):
+                assert abs(e.contribution - f.contribution) < 1e-6
 
 
 def test_threads_share_one_model_safely(tiny_model):
@@ -161,7 +175,7 @@ def test_kernel_refuses_a_table_naming_columns_the_model_lacks(wide_model):
             codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
             _CHAR_CLASS._values, scorer.pairs, scorer.shift, scorer.filter, scorer.risk_columns[:1].copy(),
             scorer.families[:1].copy(), 1, spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max,
-            spec.wb_ngram_min, spec.wb_ngram_max, np.zeros((1, 1)), None,
+            spec.wb_ngram_min, spec.wb_ngram_max, 0, np.zeros((1, 1)), None,
         )
 
 

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -12,6 +13,7 @@ from adcheck.features import (
 )
 
 SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, wb_ngram_min=1, wb_ngram_max=4, min_df=1)
+SPACE_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=5, min_df=1, wb_tokens="space")
 
 
 def _batch_grams(texts, spec):
@@ -26,10 +28,11 @@ def _batch_grams(texts, spec):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
 def test_batch_occurrences_equal_reference(texts):
-    got = _batch_grams(texts, SPEC)
-    for i, text in enumerate(texts):
-        ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, SPEC))
-        assert got[i] == ref
+    for spec in (SPEC, SPACE_SPEC):
+        got = _batch_grams(texts, spec)
+        for i, text in enumerate(texts):
+            ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, spec))
+            assert got[i] == ref
 
 
 def _char_hashes(text):
@@ -58,6 +61,30 @@ def test_word_boundary_ngrams_are_padded_word_tokens():
     assert h("!") not in hashes and h("y! ") not in hashes  # punctuation is not part of a token
     first = next(g for g in reference_ngrams(text, spec) if g.family == FAMILY_WB and g.hash == h(" to"))
     assert text[first.start : first.end] == "TO"
+
+
+def test_word_boundary_ngrams_over_space_runs_keep_punctuation():
+    from adcheck.features import FAMILY_WB, _hash_int
+
+    spec = FeatureSpec(wb_ngram_min=2, wb_ngram_max=4, wb_tokens="space")
+    text = "Only  TODAY!! (VAT 포함)"
+    grams = [g for g in reference_ngrams(text, spec) if g.family == FAMILY_WB]
+    hashes = {g.hash for g in grams}
+
+    def h(piece):
+        return _hash_int([ord(c) for c in piece], FAMILY_WB)
+
+    assert {h(p) for p in (" o", "y!! ", "!! ", " (v", "함) ", "포함)")} <= hashes
+    assert h("! (") not in hashes and h("y t") not in hashes  # never across a space
+    bang = next(g for g in grams if g.hash == h("!! "))
+    assert text[bang.start : bang.end] == "!!"  # the closing pad stands for the last character
+    # the default reads word tokens only, as models trained before the option do
+    assert FeatureSpec().wb_tokens == "word"
+
+
+def test_wb_tokens_must_be_known():
+    with pytest.raises(ValueError, match="wb_tokens"):
+        FeatureSpec(wb_tokens="chars").validate()
 
 
 def test_spans_cover_the_ngram_in_the_original_text():
