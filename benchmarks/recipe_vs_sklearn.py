@@ -16,13 +16,10 @@ from sklearn.metrics import roc_auc_score
 from sklearn.pipeline import make_pipeline, make_union
 
 from adcheck.features import Vocabulary, extract_occurrences
-from adcheck.readers import load_labeled
 from adcheck.training import _fit_head, _sigmoid, grouped_folds
-from adcheck.training_config import resolve_training_options
+from shipped_recipe import load_recipe  # benchmarks/ is the script's folder
 
-o = resolve_training_options(config=Path(__file__).resolve().parents[1] / "training" / "default.toml", data=None, out=None, text_col="text", label_col="label",
-    positive=None, negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None, seed=None, folds=None, c_values=None)
-d = load_labeled(o.data, text_col="text", label_col="label", positive=o.positive, negative=o.negative, group_col=o.group_col, categories_col="categories", lang_col="lang")
+o, d, _ = load_recipe()
 y = d.labels.astype(bool); langs = np.asarray(d.languages); texts = np.asarray(d.texts, dtype=object)
 src = np.asarray([Path(f).parent.name for f in d.files]); spec = o.config.feature_specs[0]; occ = extract_occurrences(d.texts, spec)
 def sk():

@@ -26,19 +26,15 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import time
 from pathlib import Path
 
 import numpy as np
+from shipped_recipe import load_recipe  # benchmarks/ is the script's folder
 from sklearn.metrics import roc_auc_score
 
 from adcheck.features import Vocabulary, extract_occurrences
-from adcheck.readers import load_labeled
 from adcheck.training import _fit_head, _sigmoid, grouped_folds
-from adcheck.training_config import resolve_training_options
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> None:
@@ -46,15 +42,7 @@ def main() -> None:
     parser.add_argument("--prefix", default="s5_", help="folder-name prefix of the register-balanced batches (default: s5_)")
     args = parser.parse_args()
     started = time.perf_counter()
-    options = resolve_training_options(
-        config=ROOT / "training" / "default.toml", data=None, out=None, text_col="text", label_col="label", positive=None,
-        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None, seed=None, folds=None,
-        c_values=None,
-    )
-    data = load_labeled(options.data, text_col="text", label_col="label", positive=options.positive, negative=options.negative,
-                        group_col=options.group_col, categories_col=options.categories_col, lang_col=options.lang_col)
-    meta = json.loads((ROOT / "adcheck" / "default_model" / "metadata.json").read_text(encoding="utf-8"))
-    c_value = float(meta["hyperparameters"]["C"])
+    options, data, c_value = load_recipe()
     seed, nb_alpha = options.config.seed, options.config.nb_alpha
     folder = np.asarray([Path(f).parent.name for f in data.files])
     new = sorted(name for name in set(folder.tolist()) if name.startswith(args.prefix))

@@ -1,0 +1,24 @@
+"""Shared by the benchmark scripts: the labeled corpus and the shipped model's training recipe."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from adcheck.readers import LabeledData, load_labeled
+from adcheck.training_config import TrainingOptions, resolve_training_options
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load_recipe() -> tuple[TrainingOptions, LabeledData, float]:
+    """training/default.toml's options, the corpus it names, and the C the shipped model chose."""
+    options = resolve_training_options(
+        config=ROOT / "training" / "default.toml", data=None, out=None, text_col="text", label_col="label", positive=None,
+        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None, seed=None, folds=None,
+        c_values=None,
+    )
+    data = load_labeled(options.data, text_col="text", label_col="label", positive=options.positive, negative=options.negative,
+                        group_col=options.group_col, categories_col=options.categories_col, lang_col=options.lang_col)
+    meta = json.loads((ROOT / "adcheck" / "default_model" / "metadata.json").read_text(encoding="utf-8"))
+    return options, data, float(meta["hyperparameters"]["C"])
