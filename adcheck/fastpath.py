@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from adcheck.explain import CLAUSE_ENDS, MAX_PHRASE_WORDS, MIN_PHRASE_CONTRIBUTION
-from adcheck.features import _CHAR_CLASS, WB_TOKENS
+from adcheck.features import _CHAR_CLASS, _CHAR_CLASS_CURRENCY, WB_TOKENS, class_table
 from adcheck.normalize import _MAPPING, CodepointTable, texts_to_codepoints
 
 try:
@@ -29,7 +29,13 @@ def _kind(char: str) -> int:
 _CHAR_KIND = CodepointTable(_kind)
 # The kernel rewrites digit runs to "0" after mapping characters, so the digits (and the rest of
 # ASCII) must be classified before any text is scored, not only once they appear in the input.
-_CHAR_CLASS(np.arange(128, dtype=np.uint32))
+for _table in (_CHAR_CLASS, _CHAR_CLASS_CURRENCY):
+    _table(np.arange(128, dtype=np.uint32))
+
+
+def _classify_new(codepoints: np.ndarray) -> None:
+    _CHAR_CLASS(codepoints)
+    _CHAR_CLASS_CURRENCY(codepoints)
 
 
 def available() -> bool:
@@ -55,7 +61,7 @@ def _prepare_kinds(codepoints: np.ndarray) -> None:
 def _prepare(codepoints: np.ndarray) -> None:
     """Make sure every code point of the batch, and the characters it maps to (classified before
     they are published), is in the tables."""
-    _MAPPING.add(codepoints, on_new_outputs=_CHAR_CLASS)
+    _MAPPING.add(codepoints, on_new_outputs=_classify_new)
 
 
 class PhraseSpans(Sequence):
@@ -140,7 +146,7 @@ class CompiledScorer:
             # the kernel reports code points the tables do not hold yet; they are filled and it reruns
             unknown = _fastscore.score_batch(
                 codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
-                _CHAR_CLASS._values, self.pairs, self.shift, self.filter, columns, self.families, n_heads,
+                class_table(spec)._values, self.pairs, self.shift, self.filter, columns, self.families, n_heads,
                 spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max,
                 WB_TOKENS.index(spec.wb_tokens),
                 decision, chars,

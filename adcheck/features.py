@@ -4,7 +4,9 @@ The feature rule (version 1):
 
 - Text is normalised by `adcheck.normalize` first.
 - Word tokens are maximal runs of word characters (letters, marks, digits, "%" and "+"); every
-  other symbol (emoji, currency signs, arrows) is a token of its own. Features: word 1..N-grams.
+  other symbol (emoji, currency signs, arrows) is a token of its own. With `symbols = "currency"`
+  only currency signs are; emoji and pictographs are skipped like punctuation. Features: word
+  1..N-grams.
 - Word-boundary character n-grams (n = wb min..max) run inside each segment padded with a space on
   both sides (" 할인 "), so they see word beginnings and endings. `wb_tokens` says what a segment
   is: "word", a word token (a run of word characters, punctuation left out), or "space", a run of
@@ -68,7 +70,23 @@ def _classify(char: str) -> int:
     return _CLASS_OTHER
 
 
+def _classify_currency_only(char: str) -> int:
+    """As `_classify`, but emoji and other pictographic symbols are skipped like punctuation."""
+    kind = _classify(char)
+    if kind == _CLASS_SYMBOL and unicodedata.category(char) != "Sc":
+        return _CLASS_OTHER
+    return kind
+
+
 _CHAR_CLASS = CodepointTable(_classify)
+_CHAR_CLASS_CURRENCY = CodepointTable(_classify_currency_only)
+SYMBOLS = ("all", "currency")  # which symbol characters are word tokens of their own
+_CLASSIFIERS = {"all": (_classify, _CHAR_CLASS), "currency": (_classify_currency_only, _CHAR_CLASS_CURRENCY)}
+
+
+def class_table(spec: FeatureSpec) -> CodepointTable:
+    """The code point classes a spec tokenises with (the C kernel reads the same table)."""
+    return _CLASSIFIERS[spec.symbols][1]
 
 
 @dataclass(frozen=True)
@@ -83,6 +101,7 @@ class FeatureSpec:
     min_df: int = 3
     feature_version: int = 2
     wb_tokens: str = "word"  # "word": word tokens only; "space": runs of non-space characters
+    symbols: str = "all"  # "all": emoji, pictographs and currency signs are tokens; "currency": only the last
 
     def validate(self) -> None:
         if not 1 <= self.word_ngram_max <= 3:
@@ -95,6 +114,8 @@ class FeatureSpec:
             raise ValueError("min_df must be >= 1")
         if self.wb_tokens not in WB_TOKENS:
             raise ValueError(f"wb_tokens must be one of {', '.join(WB_TOKENS)}")
+        if self.symbols not in SYMBOLS:
+            raise ValueError(f"symbols must be one of {', '.join(SYMBOLS)}")
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -178,7 +199,8 @@ class Ngram:
 def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
     """All n-gram occurrences of one text, in plain Python (the readable definition)."""
     normalized, offsets = normalize_with_offsets(text)
-    classes = [_classify(c) for c in normalized]
+    classify = _CLASSIFIERS[spec.symbols][0]
+    classes = [classify(c) for c in normalized]
     tokens: list[tuple[int, int]] = []  # [start, end) in normalized
     position = 0
     while position < len(normalized):
@@ -270,7 +292,7 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
     cps = batch.codepoints
     doc = batch.doc_ids()
     original = batch.original_index
-    classes = _CHAR_CLASS(cps) if len(cps) else np.zeros(0, np.uint8)
+    classes = class_table(spec)(cps) if len(cps) else np.zeros(0, np.uint8)
     parts: list[tuple[np.ndarray, ...]] = []
 
     # word tokens: runs of word characters, and single symbol characters

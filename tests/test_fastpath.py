@@ -31,12 +31,13 @@ def wide_model(sample_rows):
 
 @pytest.fixture(scope="module")
 def space_model(sample_rows):
-    """A model whose word-boundary family runs over non-space runs, punctuation included."""
+    """A model with the optional rules: the word-boundary family over non-space runs (punctuation
+    included), and only currency signs as symbol tokens (the kernel reads the other class table)."""
     from adcheck.features import FeatureSpec
     from adcheck.training import TrainConfig, train
     from tests.test_training import _data
 
-    spec = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=2, wb_tokens="space")
+    spec = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=2, wb_tokens="space", symbols="currency")
     return train(_data(sample_rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
 
 

@@ -14,6 +14,7 @@ from adcheck.features import (
 
 SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, wb_ngram_min=1, wb_ngram_max=4, min_df=1)
 SPACE_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=5, min_df=1, wb_tokens="space")
+CURRENCY_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=2, wb_ngram_min=1, wb_ngram_max=3, min_df=1, symbols="currency")
 
 
 def _batch_grams(texts, spec):
@@ -28,7 +29,7 @@ def _batch_grams(texts, spec):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
 def test_batch_occurrences_equal_reference(texts):
-    for spec in (SPEC, SPACE_SPEC):
+    for spec in (SPEC, SPACE_SPEC, CURRENCY_SPEC):
         got = _batch_grams(texts, spec)
         for i, text in enumerate(texts):
             ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, spec))
@@ -82,9 +83,30 @@ def test_word_boundary_ngrams_over_space_runs_keep_punctuation():
     assert FeatureSpec().wb_tokens == "word"
 
 
-def test_wb_tokens_must_be_known():
+def test_wb_tokens_and_symbols_must_be_known():
     with pytest.raises(ValueError, match="wb_tokens"):
         FeatureSpec(wb_tokens="chars").validate()
+    with pytest.raises(ValueError, match="symbols"):
+        FeatureSpec(symbols="none").validate()
+
+
+def test_currency_only_symbols_skip_emoji_and_keep_currency_signs():
+    from adcheck.features import FAMILY_WORD, _hash_int
+
+    text = "🔥 오늘만 ₩9,900 ★"
+
+    def words(spec):
+        return {g.hash for g in reference_ngrams(text, spec) if g.family == FAMILY_WORD}
+
+    def h(token):
+        return _hash_int([ord(c) for c in token], FAMILY_WORD)
+
+    every = words(FeatureSpec())
+    currency = words(FeatureSpec(symbols="currency"))
+    assert {h("🔥"), h("★"), h("₩"), h("오늘만")} <= every
+    assert h("₩") in currency and h("오늘만") in currency
+    assert h("🔥") not in currency and h("★") not in currency
+    assert FeatureSpec().symbols == "all"  # models trained before the option tokenise as they did
 
 
 def test_spans_cover_the_ngram_in_the_original_text():
