@@ -591,7 +591,7 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || wb_mode < 0 || wb_mode > 1 || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
-        b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000) {
+        b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000 || b[3].b.len / 8 < 0x110000 || b[5].b.len < 0x110000) {
         release(b, N);
         PyErr_SetString(PyExc_ValueError, "buffer sizes do not match");
         return NULL;

@@ -23,8 +23,14 @@ MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
 CARD_FILE = "MODEL_CARD.md"
 MODEL_FORMAT = "adcheck-model"
-# 2: the feature spec may carry wb_tokens (older adcheck cannot read it); format 1 still loads
+# 2: the feature spec carries wb_tokens and symbols, which format-1 readers cannot parse. A model
+# whose spec keeps both at their defaults is still written as format 1, without the two keys.
 MODEL_FORMAT_VERSION = 2
+_FORMAT_2_KEYS = {"wb_tokens": "word", "symbols": "all"}  # with their format-1 meaning
+
+
+def _format_version(spec: FeatureSpec) -> int:
+    return 2 if any(getattr(spec, key) != default for key, default in _FORMAT_2_KEYS.items()) else 1
 METADATA_SCHEMA_VERSION = 1
 DEFAULT_MODEL_PACKAGE_DIR = "default_model"
 
@@ -53,10 +59,15 @@ def _float32_exact(values: np.ndarray) -> np.ndarray:
 def _model_payload(model: AdModel) -> dict:
     codes = list(model.category_heads)
     n = model.vocabulary.n_features
+    version = _format_version(model.spec)
+    spec = model.spec.__dict__.copy()
+    if version == 1:
+        for key in _FORMAT_2_KEYS:
+            del spec[key]
     return {
         "format": MODEL_FORMAT,
-        "format_version": MODEL_FORMAT_VERSION,
-        "feature_spec": model.spec.__dict__.copy(),
+        "format_version": version,
+        "feature_spec": spec,
         "vocabulary_hashes": model.vocabulary.hashes,
         "vocabulary_families": model.vocabulary.families,
         "idf": _float32_exact(model.vocabulary.idf),
@@ -73,7 +84,11 @@ def _model_payload(model: AdModel) -> dict:
 def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
     if not isinstance(payload, dict) or payload.get("format") != MODEL_FORMAT:
         raise ModelFileError("the model file is not an adcheck model; retrain it with `adcheck train`")
-    spec = FeatureSpec(**payload["feature_spec"])
+    try:
+        spec = FeatureSpec(**payload["feature_spec"])
+        spec.validate()
+    except (TypeError, ValueError) as exc:
+        raise ModelFileError(f"the model's feature spec is not one this adcheck ({__version__}) reads: {exc}") from exc
     vocabulary = Vocabulary(payload["vocabulary_hashes"], payload["vocabulary_families"], np.asarray(payload["idf"], dtype=np.float64), spec)
     heads = {
         code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))
@@ -123,7 +138,7 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
         meta = {
             "schema_version": METADATA_SCHEMA_VERSION,
             "format": MODEL_FORMAT,
-            "format_version": MODEL_FORMAT_VERSION,
+            "format_version": _format_version(model.spec),
             "model_id": f"{metadata.get('name', 'adcheck-model')}-{digest[:12]}",
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "versions": versions,
@@ -135,8 +150,10 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
             "artifact": {"file": MODEL_FILE, "sha256": digest, "bytes": model_path.stat().st_size},
             "feature_count": model.vocabulary.n_features,
             "thresholds": {"bands": model.band_thresholds, "categories": model.category_thresholds},
-            **metadata,
         }
+        # the caller describes the model (name, data, hyperparameters, ...); what this function
+        # computes (format, hashes, versions) is never taken from it, even from a copied metadata
+        meta.update({key: value for key, value in metadata.items() if key not in meta})
         (staging / METADATA_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2, sort_keys=False) + "\n", encoding="utf-8")
         (staging / CARD_FILE).write_text(render_model_card(meta), encoding="utf-8")
         if out_dir.exists():

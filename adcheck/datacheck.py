@@ -21,7 +21,9 @@ NEAR_DUPLICATE_RUN = 8  # words shared in a row by two texts of different groups
 STYLE_MARKS = ("!", "?", ";", "(", "*", "~", "emoji")
 STYLE_MIN_SHARE = 0.10  # warn when a mark is in at least this share of one label's texts
 STYLE_MAX_RATIO = 3.0  # and at least this many times as common as in the other label's,
-STYLE_MAX_GAP = 0.25  # or this many percentage points more common
+STYLE_MAX_GAP = 0.25  # or more common by this much (a share: 0.25 is 25 percentage points)
+STYLE_MIN_TEXTS = 30  # texts each label needs in a language before its shares are compared
+_EMOJI_RANGES = ((0x2600, 0x27BF), (0x2B00, 0x2BFF), (0x1F000, 0x1FAFF))  # symbols, dingbats, emoji
 _WORD = re.compile(r"\w+")
 
 
@@ -158,18 +160,20 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
 
 
 def _has_mark(text: str, mark: str) -> bool:
-    if mark == "emoji":  # emoji and other pictographic symbols (✔, ★, ▶)
-        return any(unicodedata.category(c) == "So" for c in text)
-    return mark in text
+    if mark == "emoji":  # pictographs of the emoji and dingbat blocks (🔥, ✔, ⭐), not box drawing or ㎡
+        return any(lo <= ord(c) <= hi for c in text for lo, hi in _EMOJI_RANGES)
+    # the full-width forms read the same after normalisation ("！", "（")
+    return mark in text or chr(ord(mark) + 0xFEE0) in text
 
 
 def style_marks(rows: list[dict]) -> dict:
-    """Per language (en, ko) and mark: the share of misleading and of acceptable texts carrying it."""
+    """Per language and mark: the share of misleading and of acceptable texts carrying it (languages
+    with at least STYLE_MIN_TEXTS texts of each label)."""
     out: dict[str, dict[str, list[float]]] = {}
-    for lang in ("en", "ko"):
-        by_label = {label: [r["text"] for r in rows if r["lang"] == lang and r["label"] == label]
+    for lang in LANGUAGES:
+        by_label = {label: [r["text"] for r in rows if r["lang"] == lang and r["label"].strip() == label]
                     for label in (LABEL_MISLEADING, LABEL_ACCEPTABLE)}
-        if not all(by_label.values()):
+        if min(len(texts) for texts in by_label.values()) < STYLE_MIN_TEXTS:
             continue
         out[lang] = {
             mark: [round(sum(_has_mark(t, mark) for t in texts) / len(texts), 4) for texts in by_label.values()]

@@ -33,11 +33,6 @@ for _table in (_CHAR_CLASS, _CHAR_CLASS_CURRENCY):
     _table(np.arange(128, dtype=np.uint32))
 
 
-def _classify_new(codepoints: np.ndarray) -> None:
-    _CHAR_CLASS(codepoints)
-    _CHAR_CLASS_CURRENCY(codepoints)
-
-
 def available() -> bool:
     return _fastscore is not None
 
@@ -61,7 +56,7 @@ def _prepare_kinds(codepoints: np.ndarray) -> None:
 def _prepare(codepoints: np.ndarray) -> None:
     """Make sure every code point of the batch, and the characters it maps to (classified before
     they are published), is in the tables."""
-    _MAPPING.add(codepoints, on_new_outputs=_classify_new)
+    _MAPPING.add(codepoints)  # the mapping classifies new outputs in every class table first
 
 
 class PhraseSpans(Sequence):

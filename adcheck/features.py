@@ -5,7 +5,9 @@ The feature rule (version 1):
 - Text is normalised by `adcheck.normalize` first.
 - Word tokens are maximal runs of word characters (letters, marks, digits, "%" and "+"); every
   other symbol (emoji, currency signs, arrows) is a token of its own. With `symbols = "currency"`
-  only currency signs are; emoji and pictographs are skipped like punctuation. Features: word
+  only currency signs are; emoji, pictographs and the marks that style emoji (variation
+  selectors, the keycap) are skipped like punctuation. (With "all", as models trained before the
+  option read text, a variation selector is a word character.) Features: word
   1..N-grams.
 - Word-boundary character n-grams (n = wb min..max) run inside each segment padded with a space on
   both sides (" 할인 "), so they see word beginnings and endings. `wb_tokens` says what a segment
@@ -36,7 +38,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from adcheck.normalize import CodepointTable, normalize_batch, normalize_with_offsets
+from adcheck.normalize import _MAPPING, CodepointTable, normalize_batch, normalize_with_offsets
 
 if TYPE_CHECKING:  # scipy is imported where it is used, so scoring with the C kernel never loads it
     import scipy.sparse as sp
@@ -70,10 +72,19 @@ def _classify(char: str) -> int:
     return _CLASS_OTHER
 
 
+def _emoji_part(char: str) -> bool:
+    """Variation selectors and the combining keycap: marks that only style an emoji ("❤️", "1️⃣")."""
+    cp = ord(char)
+    return 0xFE00 <= cp <= 0xFE0F or 0xE0100 <= cp <= 0xE01EF or cp == 0x20E3
+
+
 def _classify_currency_only(char: str) -> int:
-    """As `_classify`, but emoji and other pictographic symbols are skipped like punctuation."""
+    """As `_classify`, but emoji, other pictographic symbols and the marks that style emoji are
+    skipped like punctuation; currency signs stay tokens."""
     kind = _classify(char)
     if kind == _CLASS_SYMBOL and unicodedata.category(char) != "Sc":
+        return _CLASS_OTHER
+    if kind == _CLASS_WORD and _emoji_part(char):
         return _CLASS_OTHER
     return kind
 
@@ -82,6 +93,7 @@ _CHAR_CLASS = CodepointTable(_classify)
 _CHAR_CLASS_CURRENCY = CodepointTable(_classify_currency_only)
 SYMBOLS = ("all", "currency")  # which symbol characters are word tokens of their own
 _CLASSIFIERS = {"all": (_classify, _CHAR_CLASS), "currency": (_classify_currency_only, _CHAR_CLASS_CURRENCY)}
+_MAPPING.classifiers.extend(table for _, table in _CLASSIFIERS.values())
 
 
 def class_table(spec: FeatureSpec) -> CodepointTable:

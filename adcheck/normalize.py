@@ -103,10 +103,14 @@ class _CharMapping:
         self.known = np.zeros(0x110000, dtype=bool)
         self.flat = np.zeros(0, dtype=np.uint32)
         self._lock = threading.Lock()
+        # tables (CodepointTable) that must know every character an entry maps to before the entry
+        # is published: the C kernel reads them for any published entry's output, whichever code
+        # path (NumPy or kernel) added the entry
+        self.classifiers: list[CodepointTable] = []
 
-    def add(self, codepoints: np.ndarray, on_new_outputs=None) -> None:
-        """Add the code points not yet known; `on_new_outputs` sees the new output characters
-        before anything is published (used to classify them first)."""
+    def add(self, codepoints: np.ndarray) -> None:
+        """Add the code points not yet known; their output characters are classified in every
+        registered table before anything is published."""
         if not len(codepoints) or self.known[codepoints].all():
             return
         with self._lock:
@@ -123,8 +127,9 @@ class _CharMapping:
                 lengths.append(len(mapped))
                 extra.extend(mapped)
             flat = np.concatenate([self.flat, np.asarray(extra, dtype=np.uint32)])
-            if on_new_outputs is not None and len(extra):
-                on_new_outputs(flat[base:])
+            if len(extra):
+                for table in self.classifiers:
+                    table(flat[base:])
             self.flat = flat
             self.length[missing] = lengths
             self.first[missing] = firsts

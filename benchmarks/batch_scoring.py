@@ -133,8 +133,9 @@ def main() -> None:
     data = LabeledData(train_texts, y_train, groups[train_rows], np.asarray([rows[i]["lang"] for i in train_rows]), categories)
     # the shipped model's recipe (training/default.toml): its features, NB scaling and chosen C
     import adcheck
+    from adcheck.artifacts import default_model_dir
 
-    recipe = adcheck.load_model().metadata["hyperparameters"]
+    recipe = adcheck.load_model(default_model_dir()).metadata["hyperparameters"]  # the shipped one, not a promoted one
     model = train(data, TrainConfig(c_values=(float(recipe["C"]),), feature_specs=(FeatureSpec(**recipe["feature_spec"]),),
                                     n_folds=3, seed=13, nb_alpha=recipe.get("nb_alpha"))).model
     auc = roc_auc_score(y_test, model.predict_proba(test_texts))

@@ -105,15 +105,36 @@ def test_save_refuses_to_overwrite_and_leaves_nothing_half_written(tiny_model, t
     load_model(target)  # the previous model is untouched
 
 
-def test_format_1_payload_without_wb_tokens_still_loads(tiny_model, sample_rows):
-    """Models saved before the feature spec carried wb_tokens read their word-boundary family as
-    word tokens, as they were trained."""
+def test_format_follows_the_spec_and_format_1_payloads_load(tiny_model, sample_rows, tmp_path):
+    """A default spec is written as format 1 (older readers load it); the new spec keys make it
+    format 2. A format-1 payload, without the keys, loads with their format-1 meaning."""
+    import dataclasses
+
+    from adcheck.artifacts import _model_from_payload, _model_payload
+    from adcheck.features import Vocabulary
+
+    payload = _model_payload(tiny_model)
+    assert payload["format_version"] == 1 and "symbols" not in payload["feature_spec"] and "wb_tokens" not in payload["feature_spec"]
+    old = _model_from_payload(payload, dict(tiny_model.metadata))
+    assert (old.spec.wb_tokens, old.spec.symbols) == ("word", "all")
+    texts = [r["text"] for r in sample_rows[:50]]
+    assert np.array_equal(old.predict_proba(texts), tiny_model.predict_proba(texts))
+
+    vocab = tiny_model.vocabulary
+    currency = dataclasses.replace(tiny_model, vocabulary=Vocabulary(vocab.hashes, vocab.families, vocab.idf,
+                                                                     dataclasses.replace(vocab.spec, symbols="currency")))
+    assert _model_payload(currency)["format_version"] == 2
+    saved = save_model(currency, tmp_path / "m2", dict(tiny_model.metadata))
+    meta = json.loads((tmp_path / "m2" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["format_version"] == 2
+    assert load_model(tmp_path / "m2").spec.symbols == "currency" and saved.spec.symbols == "currency"
+
+
+@pytest.mark.parametrize("change", [{"symbols": "emoji"}, {"wb_tokens": "chars"}, {"future_key": 1}])
+def test_a_feature_spec_this_version_cannot_read_is_a_model_file_error(tiny_model, change):
     from adcheck.artifacts import _model_from_payload, _model_payload
 
     payload = _model_payload(tiny_model)
-    payload["format_version"] = 1
-    del payload["feature_spec"]["wb_tokens"]
-    old = _model_from_payload(payload, dict(tiny_model.metadata))
-    assert old.spec.wb_tokens == "word"
-    texts = [r["text"] for r in sample_rows[:50]]
-    assert np.array_equal(old.predict_proba(texts), tiny_model.predict_proba(texts))
+    payload["feature_spec"].update(change)
+    with pytest.raises(ModelFileError, match="feature spec is not one this adcheck"):
+        _model_from_payload(payload, dict(tiny_model.metadata))

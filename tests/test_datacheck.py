@@ -53,23 +53,39 @@ def test_every_problem_is_reported_with_its_row(tmp_path):
     assert any(row == "10" and "unknown lang" in m for row, m in messages)
 
 
+NAMES = [f"{a}{b}" for a in ("rose", "aloe", "oat", "tea", "rice", "mint") for b in ("wood", "leaf", "seed", "bloom", "root")]
+
+
 def test_style_marks_that_follow_the_label_are_warned_about(tmp_path):
     rows = []
-    for i, name in enumerate(("rose", "aloe", "oat", "tea", "rice", "mint", "fig", "yuzu", "clay", "kelp")):
-        # every misleading text shouts, no acceptable one does
-        rows.append(f"m{i},Miracle {name} cream cures acne!,misleading,health_efficacy,en,banner,cosmetics,g{i},n\n")
+    for i, name in enumerate(NAMES):  # 30 of each label and language
+        # every misleading English text shouts, no acceptable one does; full-width marks count too
+        bang = "！" if i % 2 else "!"
+        rows.append(f"m{i},Miracle {name} cream cures acne{bang},misleading,health_efficacy,en,banner,cosmetics,g{i},n\n")
         rows.append(f"a{i},Gentle {name} cream for dry skin (50 ml),acceptable,,en,banner,cosmetics,g{i},n\n")
-    rows.append("k1,오늘만 특가 🔥,misleading,urgency,ko,banner,food,k1,n\n")
-    rows.append("k2,이번 주 할인 🔥,acceptable,,ko,banner,food,k2,n\n")
+        # in Korean both labels carry the emoji
+        rows.append(f"k{i},오늘만 {name} 특가 🔥,misleading,urgency,ko,banner,food,k{i},n\n")
+        rows.append(f"q{i},이번 주 {name} 할인 🔥,acceptable,,ko,banner,food,q{i},n\n")
+    rows.append("x1,Only today 오늘만 SALE!,misleading,urgency,mixed,banner,food,x1,n\n")
     report = check_files([_write(tmp_path, "".join(rows))])
-    assert report.stats["style_marks"]["en"]["!"] == [1.0, 0.0]
-    assert report.stats["style_marks"]["en"]["("] == [0.0, 1.0]
-    assert report.stats["style_marks"]["ko"]["emoji"] == [1.0, 1.0]
+    assert report.errors == []  # a warning, not an error: the exit code stays 0
+    marks = report.stats["style_marks"]
+    assert marks["en"]["!"] == [1.0, 0.0]
+    assert marks["en"]["("] == [0.0, 1.0]
+    assert marks["ko"]["emoji"] == [1.0, 1.0]
+    assert "mixed" not in marks  # too few texts to compare
     warned = [f.message for f in report.warnings if f.message.startswith("style:")]
     assert any("'!' is in 100% of misleading and 0% of acceptable en texts" in m for m in warned), warned
     assert any("'(' is in 0% of misleading and 100% of acceptable en texts" in m for m in warned), warned
     assert not any("ko texts" in m for m in warned)  # the same mark in both labels is fine
-    assert report.errors == []  # a warning, not an error: the exit code stays 0
+
+
+def test_style_marks_need_enough_texts_per_label(tmp_path):
+    rows = [f"m{i},Miracle {name} cure!,misleading,health_efficacy,en,banner,cosmetics,g{i},n\n" for i, name in enumerate(NAMES)]
+    rows += [f"a{i},Plain {name} soap,acceptable,,en,banner,cosmetics,h{i},n\n" for i, name in enumerate(NAMES[:29])]
+    report = check_files([_write(tmp_path, "".join(rows))])
+    assert report.stats["style_marks"] == {}
+    assert not any(f.message.startswith("style:") for f in report.warnings)
 
 
 def test_missing_columns(tmp_path):

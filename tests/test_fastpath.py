@@ -111,6 +111,35 @@ def test_a_fresh_process_scores_digits_like_the_reference(tiny_model_dir):
         assert abs(fast - reference) < 1e-9
 
 
+def test_numpy_path_first_then_kernel_with_either_symbols_rule(tiny_model_dir, tmp_path):
+    """Characters first met by the NumPy path (or by `normalize_batch`) are classified in every
+    class table before their mapping is published; the kernel, which trusts published entries,
+    then reads the right class whichever `symbols` rule the model uses. A fresh process, so no
+    earlier test has filled the tables."""
+    import subprocess
+    import sys
+
+    code = (
+        "import dataclasses, json; from adcheck import load_model; from adcheck.features import FeatureSpec, extract_occurrences\n"
+        "from adcheck.normalize import normalize_batch\n"
+        f"m = load_model({str(tiny_model_dir)!r})\n"
+        "texts = ['오늘만 특가! 🔥 최저가 보장', '뷁 쀍 ❤️ 무료배송 ₩9,900', 'Ｃｌｉｎｉｃａｌｌｙ proven 100% 효과']\n"
+        "extract_occurrences(texts[:1], FeatureSpec(symbols='currency'))\n"
+        "normalize_batch(texts[1:])\n"
+        "other = dataclasses.replace(m, vocabulary=m.vocabulary.__class__(m.vocabulary.hashes, m.vocabulary.families, m.vocabulary.idf,\n"
+        "    dataclasses.replace(m.vocabulary.spec, symbols='currency')))\n"
+        "out = []\n"
+        "for model in (m, other):\n"
+        "    fast = model.predict_proba(texts).tolist()\n"
+        "    slow = dataclasses.replace(model, use_compiled=False).predict_proba(texts).tolist()\n"
+        "    out.append([fast, slow])\n"
+        "print(json.dumps(out))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True, cwd=tmp_path).stdout
+    for fast, slow in json.loads(output):
+        assert np.allclose(fast, slow, rtol=0, atol=1e-9), (fast, slow)
+
+
 def test_phrase_spans_index_like_a_list(wide_model, sample_rows):
     from adcheck.fastpath import PhraseSpans
 

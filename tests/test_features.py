@@ -15,6 +15,7 @@ from adcheck.features import (
 SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, wb_ngram_min=1, wb_ngram_max=4, min_df=1)
 SPACE_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=5, min_df=1, wb_tokens="space")
 CURRENCY_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=2, wb_ngram_min=1, wb_ngram_max=3, min_df=1, symbols="currency")
+BOTH_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=1, wb_tokens="space", symbols="currency")
 
 
 def _batch_grams(texts, spec):
@@ -27,9 +28,9 @@ def _batch_grams(texts, spec):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b\ufe0f\u20e3❤₩")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
 def test_batch_occurrences_equal_reference(texts):
-    for spec in (SPEC, SPACE_SPEC, CURRENCY_SPEC):
+    for spec in (SPEC, SPACE_SPEC, CURRENCY_SPEC, BOTH_SPEC):
         got = _batch_grams(texts, spec)
         for i, text in enumerate(texts):
             ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, spec))
@@ -107,6 +108,12 @@ def test_currency_only_symbols_skip_emoji_and_keep_currency_signs():
     assert h("₩") in currency and h("오늘만") in currency
     assert h("🔥") not in currency and h("★") not in currency
     assert FeatureSpec().symbols == "all"  # models trained before the option tokenise as they did
+    # the marks that style emoji are not word characters either: "❤️" and "✔️무료배송" leave nothing
+    # of the heart or the check mark behind
+    spec = FeatureSpec(symbols="currency")
+    plain = {g.hash for g in reference_ngrams("무료배송 sale", spec)}
+    assert {g.hash for g in reference_ngrams("✔️무료배송 ❤️ sale", spec)} == plain
+    assert {g.hash for g in reference_ngrams("1️⃣ sale", spec)} == {g.hash for g in reference_ngrams("1 sale", spec)}
 
 
 def test_spans_cover_the_ngram_in_the_original_text():
