@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
+from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
+from shipped_recipe import load_recipe
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
 from adcheck.evaluation import binary_metrics, threshold_for_f1
-from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
+from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.readers import load_labeled
 from adcheck.training import grouped_folds
-from readme_section import write_section  # noqa: E402  (benchmarks/ is the script's folder)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,7 +48,7 @@ def main() -> None:
     texts = [data.texts[i] for i in keep]
     y = data.labels[keep]
     groups = data.groups[keep]
-    spec = FeatureSpec()
+    spec = load_recipe()[0].config.feature_specs[0]  # the shipped features (training/default.toml)
 
     started = time.perf_counter()
     occurrences = extract_occurrences(texts, spec)
