@@ -16,6 +16,7 @@ import re
 from html.parser import HTMLParser
 
 from adcheck.errors import InputDataError
+from adcheck.jsonlines import JsonLineError, json_lines
 from adcheck.readers import decode_bytes
 
 TEXT_SUFFIXES = (".txt", ".md")
@@ -214,17 +215,14 @@ def _extract_json(data: bytes, name: str) -> tuple[str, str | None, list[int]]:
     text, encoding = _decode(data, name)
     strings: list[str] = []
     if _suffix(name) == ".jsonl":
-        for number, line in enumerate(text.split("\n"), 1):
-            if not line.strip():
-                continue
-            try:
-                value = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise NotRead(f"line {number} is not valid JSON ({exc.msg})") from None
-            line_strings: list[str] = []
-            _json_strings(value, line_strings)
-            if line_strings:
-                strings.append(CELL_SEPARATOR.join(line_strings))
+        try:
+            for _, value in json_lines(text):
+                line_strings: list[str] = []
+                _json_strings(value, line_strings)
+                if line_strings:
+                    strings.append(CELL_SEPARATOR.join(line_strings))
+        except JsonLineError as exc:
+            raise NotRead(str(exc)) from None
     else:
         try:
             value = json.loads(text)

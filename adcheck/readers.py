@@ -14,6 +14,7 @@ import pandas as pd
 
 from adcheck.digest import file_sha256
 from adcheck.errors import InputDataError
+from adcheck.jsonlines import JsonLineError, json_lines
 from adcheck.language import detect_language
 from adcheck.taxonomy import CATEGORY_CODES, parse_categories
 
@@ -44,16 +45,13 @@ def decode_bytes(data: bytes, name: str) -> tuple[str, str]:
 
 def _read_jsonl(text: str, name: str) -> pd.DataFrame:
     records = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputDataError(f"{name}: line {number} is not valid JSON ({exc.msg}); fix or remove that line") from None
-        if not isinstance(value, dict):
-            raise InputDataError(f"{name}: line {number} is not a JSON object; each line must be an object like {{\"text\": ...}}")
-        records.append(value)
+    try:
+        for number, value in json_lines(text):
+            if not isinstance(value, dict):
+                raise InputDataError(f"{name}: line {number} is not a JSON object; each line must be an object like {{\"text\": ...}}")
+            records.append(value)
+    except JsonLineError as exc:
+        raise InputDataError(f"{name}: {exc}; fix or remove that line") from None
     return pd.DataFrame.from_records(records)
 
 

@@ -47,6 +47,21 @@ def test_malformed_jsonl_names_the_line(tmp_path):
         read_table(path)
 
 
+def test_jsonl_strings_may_hold_line_separators(tmp_path):
+    """U+2028, U+2029 and other characters str.splitlines breaks at are valid unescaped inside a JSON
+    string; only "\n" ends a JSON line (a "\r" before it is whitespace)."""
+    import json
+
+    texts = ["첫 줄\u2028둘째 줄 특가", "para\u2029graph\x1cend", "plain"]
+    path = tmp_path / "ads.jsonl"
+    path.write_bytes("\r\n".join(json.dumps({"text": t}, ensure_ascii=False) for t in texts).encode("utf-8"))
+    assert text_column(read_table(path), "text") == texts
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "a\u2028b"}\n[1, 2]\n', encoding="utf-8")
+    with pytest.raises(InputDataError, match="line 2 is not a JSON object"):
+        read_table(bad)
+
+
 def test_plain_text_and_parquet(tmp_path):
     txt = tmp_path / "ads.txt"
     txt.write_text("first ad\n\nsecond ad\n", encoding="utf-8")
