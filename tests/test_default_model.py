@@ -35,6 +35,26 @@ def test_default_model_separates_clear_cases():
     assert min(bad) - max(good) > 0.4
 
 
+LOUD_BUT_LAWFUL = [
+    "SO excited!!! 🎉 Our new oat latte is back on the menu, $4.50 at all 12 stores!!",
+    "드디어 재입고!!! 🥳 베이지 니트 M/L 사이즈 다시 들어왔어요~ 39,000원!!",
+    "LAST CALL!!! 🔔 Our harvest market closes for the season this Saturday at 4 PM, see you there!!",
+]
+CALM_BUT_DECEPTIVE = [
+    "Our supplement has been shown to lower blood pressure without medication (internal review, 2024).",
+    "본 제품은 당뇨 증상을 개선합니다(자체 조사). 복용 중인 약을 줄이셔도 됩니다.",
+    "Rated the No. 1 mattress by sleep experts (2025 survey); 30-night trial available.",
+]
+
+
+def test_default_model_reads_claims_not_punctuation():
+    """Exclamation marks and emoji do not make lawful copy risky, and a calm, footnoted tone does not
+    clear a deceptive claim (the shipped features skip emoji; see benchmarks/style_shortcut.py)."""
+    model = load_model()
+    assert [r.band for r in model.score(LOUD_BUT_LAWFUL)] == ["low"] * 3
+    assert all(r.band in ("medium", "high") for r in model.score(CALM_BUT_DECEPTIVE))
+
+
 def test_default_model_card_matches_metadata():
     folder = default_model_dir()
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
