@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from adcheck.explain import CLAUSE_ENDS, MAX_PHRASE_WORDS, MIN_PHRASE_CONTRIBUTION
-from adcheck.features import _CHAR_CLASS, _CHAR_CLASS_CURRENCY, WB_TOKENS, class_table
+from adcheck.features import WB_TOKENS, class_table
 from adcheck.normalize import _MAPPING, CodepointTable, texts_to_codepoints
 
 try:
@@ -29,7 +29,7 @@ def _kind(char: str) -> int:
 _CHAR_KIND = CodepointTable(_kind)
 # The kernel rewrites digit runs to "0" after mapping characters, so the digits (and the rest of
 # ASCII) must be classified before any text is scored, not only once they appear in the input.
-for _table in (_CHAR_CLASS, _CHAR_CLASS_CURRENCY):
+for _table in _MAPPING.classifiers:
     _table(np.arange(128, dtype=np.uint32))
 
 

@@ -31,6 +31,7 @@ computes them for a batch with NumPy. Tests hold the two equal, hash for hash.
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -240,18 +241,8 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
             grams.append(Ngram(FAMILY_WORD, value, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1))
     if spec.wb_tokens == "word":
         segments = [(s, e) for s, e in tokens if classes[s] == _CLASS_WORD]
-    else:
-        segments = []
-        position = 0
-        while position < len(normalized):
-            if normalized[position] == " ":
-                position += 1
-                continue
-            end = position
-            while end < len(normalized) and normalized[end] != " ":
-                end += 1
-            segments.append((position, end))
-            position = end
+    else:  # runs of non-space characters (normalised text has single spaces only)
+        segments = [match.span() for match in re.finditer("[^ ]+", normalized)]
     for s, e in segments:
         # the padded segment; a pad stands for its neighbouring character when mapping spans back
         padded = [(_PAD, s)] + [(ord(normalized[i]), i) for i in range(s, e)] + [(_PAD, e - 1)]
@@ -523,6 +514,7 @@ def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]
     squeezed characters ("c:최고"). Columns not seen in `texts` are named "?".
     """
     names = ["?"] * vocabulary.n_features
+    classify = _CLASSIFIERS[vocabulary.spec.symbols][0]
     occurrences = extract_occurrences(list(texts), vocabulary.spec)
     columns = vocabulary.columns(occurrences)
     found = np.flatnonzero(columns >= 0)
@@ -531,7 +523,7 @@ def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]
         text = texts[int(occurrences.doc[index])]
         piece = normalize_with_offsets(text[int(occurrences.start[index]) : int(occurrences.end[index])])[0]
         if occurrences.family[index] == FAMILY_CHAR:
-            names[int(columns[index])] = "c:" + "".join(ch for ch in piece if _classify(ch) == _CLASS_WORD)
+            names[int(columns[index])] = "c:" + "".join(ch for ch in piece if classify(ch) == _CLASS_WORD)
         elif occurrences.family[index] == FAMILY_WB:
             # spans leave out the padding; find which padded form this hash is ("␣" marks a pad)
             wanted = int(occurrences.hash[index])

@@ -51,6 +51,16 @@ def _source_holdout(value) -> str | None:
     return str(value)
 
 
+def _feature_spec(number: int, settings: dict) -> FeatureSpec:
+    """One [[features]] table of the config, checked before any data is read."""
+    try:
+        spec = FeatureSpec(**settings)
+        spec.validate()
+    except (TypeError, ValueError) as exc:
+        raise TrainingError(f"[[features]] table {number} of the config: {exc}") from None
+    return spec
+
+
 def resolve_training_options(*, config: Path | None, data, out, text_col, label_col, positive, negative, group_col,
                              categories_col, lang_col, name, seed, folds, c_values, nb_alpha=None, source_holdout=None) -> TrainingOptions:
     """Merge a TOML config (paths relative to it) with command-line values, which win when given."""
@@ -65,13 +75,13 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
     data_cfg = settings.get("data", {})
     model_cfg = settings.get("model", {})
     train_cfg = settings.get("training", {})
+    specs = tuple(_feature_spec(number, spec) for number, spec in enumerate(settings.get("features", []), 1)) or (FeatureSpec(),)
     paths = list(data) if data else _expand(list(data_cfg.get("files", [])), base)
     if not paths:
         raise InputDataError("no training data: pass --data FILE or a --config with [data] files")
     out_dir = out if out is not None else (base / model_cfg["out"] if "out" in model_cfg else None)
     if out_dir is None:
         raise InputDataError("no output folder: pass --out DIR or set [model] out in the config")
-    specs = tuple(FeatureSpec(**spec) for spec in settings.get("features", [])) or (FeatureSpec(),)
     defaults = TrainConfig()
     train_config = TrainConfig(
         name=name or model_cfg.get("name", defaults.name),

@@ -41,3 +41,19 @@ def test_bad_nb_alpha_is_a_one_line_error(tmp_path, bad):
         resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
                                  negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
                                  seed=None, folds=None, c_values=None)
+
+
+@pytest.mark.parametrize(("table", "message"), [
+    ('symbols = "emoji"', "symbols must be one of all, currency"),
+    ('wb_tokens = "chars"', "wb_tokens must be one of word, space"),
+    ("wbtokens = 1", "unexpected keyword argument 'wbtokens'"),
+])
+def test_bad_features_table_is_a_one_line_error_before_any_data_is_read(tmp_path, table, message):
+    from adcheck.errors import TrainingError
+
+    config = tmp_path / "c.toml"
+    config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["missing.jsonl"]\n[[features]]\n{table}\n', encoding="utf-8")
+    with pytest.raises(TrainingError, match=r"\[\[features\]\] table 1 of the config: .*" + message):
+        resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                 negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                 seed=None, folds=None, c_values=None)
