@@ -87,7 +87,9 @@ def render_model_card(meta: dict) -> str:
         + (f" on features scaled by their Naive-Bayes log-count ratio (NBSVM; smoothing {hyper.get('nb_alpha')}, folded into the weights)"
            if hyper.get("nb_alpha") is not None else "")
         + f", C = {hyper.get('C')}, chosen by {hyper.get('n_folds')}-fold grouped "
-        f"cross-validation on {hyper.get('selection_metric')}; one-vs-rest heads for the categories.",
+        f"cross-validation on {hyper.get('selection_metric')}; one-vs-rest heads for the categories"
+        + (" (each fitted on the misleading texts with its two classes weighted inversely to their frequency)"
+           if hyper.get("category_weights") == "balanced" else "") + ".",
         f"- File size: {meta.get('artifact', {}).get('bytes', 0) / 1e6:.1f} MB (model.joblib, sha256 "
         f"`{meta.get('artifact', {}).get('sha256', '')[:16]}...`).",
         f"- Trained with adcheck {meta.get('versions', {}).get('adcheck')}, scikit-learn "

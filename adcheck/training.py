@@ -44,6 +44,11 @@ class TrainConfig:
     # is closer to meeting copy written by someone else than grouped CV, which mixes every writer
     # into every fold. Reported only; it chooses nothing.
     source_holdout: str | None = None
+    # "balanced": each category head weights its two classes inversely to their frequency among the
+    # misleading texts it is fitted on, so a head's probability 0.5 is a fair line for a category
+    # that only a tenth of them carry; None fits them unweighted. The per-category thresholds are
+    # chosen on the out-of-fold values either way.
+    category_weights: str | None = "balanced"
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -71,17 +76,23 @@ def log_count_ratio(matrix, y: np.ndarray, alpha: float) -> np.ndarray:
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
-def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float | None = None) -> LinearHead:
+def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float | None = None,
+              class_weight: str | None = None) -> LinearHead:
     from sklearn.linear_model import LogisticRegression
 
     y = y.astype(bool)
     ratio = log_count_ratio(matrix, y, nb_alpha) if nb_alpha is not None else None
-    clf = LogisticRegression(C=c_value, solver="liblinear", random_state=seed, max_iter=2000)
+    clf = LogisticRegression(C=c_value, solver="liblinear", random_state=seed, max_iter=2000, class_weight=class_weight)
     clf.fit(matrix @ sparse.diags(ratio) if ratio is not None else matrix, y.astype(int))
     coef = clf.coef_[0] * ratio if ratio is not None else clf.coef_[0]  # x·(r∘w) = (x∘r)·w
     # parameters are rounded to float32 once, here: the model file stores them as float32 and every
     # scoring path computes with exactly these values (in float64)
     return LinearHead(coef=coef.astype(np.float32).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
+
+
+def _fit_category_head(matrix, target: np.ndarray, c_value: float, config: TrainConfig) -> LinearHead:
+    """P(category | misleading, text): fitted on the misleading rows only (``matrix`` and ``target``)."""
+    return _fit_head(matrix, target, c_value, config.seed, config.nb_alpha, config.category_weights)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -164,7 +175,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             for code, target in category_targets.items():
                 if target[positive_rows].all() or not target[positive_rows].any():
                     continue
-                head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
+                head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
                 conditional_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
                 category_oof[code][test_rows] = conditional_oof[code][test_rows] * best_oof[test_rows]
         say("category heads cross-validated")
@@ -192,13 +203,14 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     risk_head = _fit_head(matrix, y, c_value, config.seed, config.nb_alpha)
     positive_rows = np.flatnonzero(y)
     category_heads = {
-        code: _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
+        code: _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
         for code, target in category_targets.items()
         if target[positive_rows].any() and not target[positive_rows].all()
     }
     model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
     seconds = time.perf_counter() - started
-    chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric, "nb_alpha": config.nb_alpha}
+    chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric, "nb_alpha": config.nb_alpha,
+              "category_weights": config.category_weights}
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
 
 
@@ -275,7 +287,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         for code, target in category_targets.items():
             if target[positive_rows].all() or not target[positive_rows].any():
                 continue  # this head stays at 0 for the held-out source: counted as misses, not skipped
-            head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha)
+            head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
             category[code][test_rows] = _sigmoid(head.decision(matrix[test_rows])) * risk[test_rows]
         say(f"source {number}/{len(names)} held out: {name}")
     result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}

@@ -51,6 +51,15 @@ def _source_holdout(value) -> str | None:
     return str(value)
 
 
+def _category_weights(value) -> str | None:
+    """How the category heads weight their classes: "balanced", or "none" (false) for unweighted."""
+    if value is None or value is False or value == "none":
+        return None
+    if value != "balanced":
+        raise TrainingError(f"category_weights must be balanced or none, not {value!r}")
+    return "balanced"
+
+
 def _feature_spec(number: int, settings: dict) -> FeatureSpec:
     """One [[features]] table of the config, checked before any data is read."""
     try:
@@ -94,6 +103,7 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
         selection_metric=train_cfg.get("selection_metric", defaults.selection_metric),
         nb_alpha=nb_alpha if nb_alpha is not None else train_cfg.get("nb_alpha", defaults.nb_alpha),
         source_holdout=_source_holdout(source_holdout if source_holdout is not None else train_cfg.get("source_holdout", defaults.source_holdout)),
+        category_weights=_category_weights(train_cfg.get("category_weights", defaults.category_weights)),
     )
 
     alpha = train_config.nb_alpha

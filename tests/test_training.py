@@ -262,3 +262,25 @@ def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "off"), "--source-holdout", "none"])
     assert result.exit_code == 0 and "holding out" not in result.stderr
     assert "Across sources" not in (tmp_path / "off" / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_category_heads_are_class_balanced_by_default_and_the_choice_is_recorded(sample_rows):
+    from adcheck.retrain import _config_from_metadata
+
+    data = _data(sample_rows)
+    balanced = train(data, TrainConfig(c_values=(4.0,), n_folds=3))
+    plain = train(data, TrainConfig(c_values=(4.0,), n_folds=3, category_weights=None))
+    assert balanced.chosen["category_weights"] == "balanced" and plain.chosen["category_weights"] is None
+    # the risk head is the same; the category heads are not
+    texts = [r["text"] for r in sample_rows[:80]]
+    assert np.array_equal(balanced.model.predict_proba(texts), plain.model.predict_proba(texts))
+    code = next(iter(balanced.model.category_heads))
+    assert not np.allclose(balanced.model.category_heads[code].coef, plain.model.category_heads[code].coef)
+    # weighting lifts a rare category's probability among the misleading texts (risk is the same)
+    misleading = [data.texts[i] for i in np.flatnonzero(data.labels)]
+    rare = min(balanced.model.category_heads, key=lambda c: sum(c in cats for cats in data.categories))
+    assert balanced.model.category_proba(misleading)[rare].mean() > plain.model.category_proba(misleading)[rare].mean()
+    meta = {"hyperparameters": {"search": TrainConfig(c_values=(4.0,), n_folds=3).to_dict()}}
+    assert _config_from_metadata(meta).category_weights == "balanced"
+    del meta["hyperparameters"]["search"]["category_weights"]  # a model trained before the option existed
+    assert _config_from_metadata(meta).category_weights is None

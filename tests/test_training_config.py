@@ -57,3 +57,21 @@ def test_bad_features_table_is_a_one_line_error_before_any_data_is_read(tmp_path
         resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
                                  negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
                                  seed=None, folds=None, c_values=None)
+
+
+def test_category_weights_come_from_the_config_and_a_bad_value_is_a_one_line_error(tmp_path):
+    from adcheck.errors import TrainingError
+
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
+
+    def resolve(value):
+        config = tmp_path / "c.toml"
+        config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\ncategory_weights = {value}\n', encoding="utf-8")
+        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                        seed=None, folds=None, c_values=None).config.category_weights
+
+    assert resolve('"balanced"') == "balanced"
+    assert resolve('"none"') is None and resolve("false") is None
+    with pytest.raises(TrainingError, match="category_weights must be balanced or none, not 'inverse'"):
+        resolve('"inverse"')
