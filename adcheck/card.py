@@ -128,7 +128,9 @@ def render_model_card(meta: dict) -> str:
             "trained on the others (same features and C), flagged at the medium band chosen above. "
             "In a corpus where each folder is one writer's batch, this is nearer to meeting copy written by "
             "someone else than grouped cross-validation, which puts every writer in every fold. "
-            f"Category macro-F1 end to end: {_fmt(across.get('category_macro_f1'))}.",
+            f"Category macro-F1 end to end: {_fmt(across.get('category_macro_f1'))}"
+            + (f"; given misleading (probability 0.5): {_fmt(across['category_given_misleading'].get('macro_f1'))}"
+               if across.get("category_given_misleading") else "") + ".",
             "",
             *_metric_table(across),
         ]

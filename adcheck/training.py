@@ -272,6 +272,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     risk = np.zeros(len(y))
     scored = np.zeros(len(y), dtype=bool)
     category = {code: np.zeros(len(y)) for code in category_targets}
+    conditional = {code: np.zeros(len(y)) for code in category_targets}
     skipped_sources = []
     for number, name in enumerate(names, 1):
         held_out = units == name
@@ -288,7 +289,8 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
             if target[positive_rows].all() or not target[positive_rows].any():
                 continue  # this head stays at 0 for the held-out source: counted as misses, not skipped
             head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
-            category[code][test_rows] = _sigmoid(head.decision(matrix[test_rows])) * risk[test_rows]
+            conditional[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+            category[code][test_rows] = conditional[code][test_rows] * risk[test_rows]
         say(f"source {number}/{len(names)} held out: {name}")
     result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}
     if skipped_sources:
@@ -300,6 +302,10 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         y[rows], risk[rows], medium, data.languages[rows],
         None if data.categories is None else [data.categories[i] for i in rows.tolist()],
         {code: values[rows] for code, values in category.items()} or None, category_thresholds,
+    )
+    report["category_given_misleading"] = _conditional_report(
+        y[rows], {code: target[rows] for code, target in category_targets.items()},
+        {code: values[rows] for code, values in conditional.items()},
     )
     by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in skipped_sources}
     return {**result, **report, "by_source": by_source}

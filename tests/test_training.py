@@ -128,6 +128,10 @@ def test_each_source_folder_is_held_out_and_scored_by_a_model_without_it(tmp_pat
     assert set(across["by_source"]) == {"writer0", "writer1", "writer2"}
     assert set(across["by_language"]) >= {"ko", "en"}
     assert "category_macro_f1" in across
+    # the heads also name the categories of the held-out texts known to be misleading
+    given = across["category_given_misleading"]
+    assert 0.0 < given["macro_f1"] <= 1.0
+    assert {m["n"] for m in given["by_category"].values()} == {int(data.labels.sum())}
     # judged at the medium band that grouped CV chose, as the shipped model would be
     assert across["overall"]["threshold"] == result.cv_report["overall"]["threshold"]
     # writer1's figures are exactly those of a model fitted from scratch without writer1's texts
