@@ -34,6 +34,14 @@ def _metric_table(report: dict) -> list[str]:
     return rows + [_metric_row(f"lang={lang}", m) for lang, m in report.get("by_language", {}).items()]
 
 
+def _f1_cap_sentence(target) -> str:
+    """F1 is 2PR/(P+R); with precision held at the band's target it cannot pass 2P/(P+1), even at recall 1."""
+    if not isinstance(target, (int, float)) or target <= 0:
+        return ""
+    return (f"The medium band is set for precision {target:.2f}, which caps F1 there at "
+            f"{2 * target / (target + 1):.3f} even at full recall. ")
+
+
 def render_model_card(meta: dict) -> str:
     """The model card text for a model's metadata."""
     cv = meta.get("cv", {}).get("report", {})
@@ -119,6 +127,17 @@ def render_model_card(meta: dict) -> str:
             "",
             *_metric_table(cv),
         ]
+        best = cv.get("at_best_f1")
+        if best:
+            lines += [
+                "",
+                _f1_cap_sentence(cv.get("bands", {}).get("medium", {}).get("precision_target"))
+                + "At the one threshold that maximises F1 on these "
+                f"out-of-fold values ({best['threshold']:.3f}, chosen on them, so slightly optimistic): F1 "
+                + ", ".join([f"all {_fmt(best['overall']['f1'])}"]
+                            + [f"{lang} {_fmt(m['f1'])}" for lang, m in best.get("by_language", {}).items()])
+                + " (precision " + _fmt(best["overall"]["precision"]) + ", recall " + _fmt(best["overall"]["recall"]) + ").",
+            ]
     across = cv.get("across_sources") or {}
     if across.get("overall"):
         lines += [

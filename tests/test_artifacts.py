@@ -35,6 +35,11 @@ def test_metadata_records_versions_hashes_and_counts(tiny_model_dir):
     assert meta["cv"]["report"]["overall"]["roc_auc"] > 0.5
     card = (tiny_model_dir / "MODEL_CARD.md").read_text(encoding="utf-8")
     assert meta["model_id"] in card and "not legal advice" in card.lower()
+    # F1 at the F1-best threshold, beside the medium band's (set for precision, which caps its F1)
+    best = meta["cv"]["report"]["at_best_f1"]
+    assert best["overall"]["f1"] >= meta["cv"]["report"]["overall"]["f1"]
+    assert set(best["by_language"]) == set(meta["cv"]["report"]["by_language"])
+    assert "caps F1 there at 0.889" in card and f"({best['threshold']:.3f}, chosen on them" in card
 
 
 def test_tampered_model_file_is_refused_before_unpickling(model_copy):
