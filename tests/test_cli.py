@@ -54,7 +54,8 @@ def test_stdin_one_text_per_line(tiny_model_dir):
 
 
 def test_fail_on_gate(tiny_model_dir):
-    result = invoke("score", "이 크림 하나로 아토피 완치, 부작용 0%, 100% 효과 보장", "--model", tiny_model_dir, "--fail-on", "medium", "--format", "jsonl")
+    # the shipped model: the tiny one is fitted on a sample of the corpus that moves as the corpus grows
+    result = invoke("score", "이 크림 하나로 아토피 완치, 부작용 0%, 100% 효과 보장", "--fail-on", "medium", "--format", "jsonl")
     assert result.exit_code == EXIT_GATE
     assert "reached the medium band" in result.stderr
     assert json.loads(result.stdout)["band"] in ("medium", "high")
