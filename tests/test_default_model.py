@@ -55,6 +55,42 @@ def test_default_model_reads_claims_not_punctuation():
     assert all(r.band in ("medium", "high") for r in model.score(CALM_BUT_DECEPTIVE))
 
 
+# everyday listings and notices, full of numbers ("in 5 colours", "up to 24 hours"), written for this
+# test and not in the corpus: the model must not read a number after "in" or "for" as a claim
+PLAIN_LISTINGS = [
+    'Cotton crew-neck T-shirt, machine washable, available in 5 colours.',
+    'Blue cotton socks, pack of 3, sizes 6-11.',
+    'Stainless steel water bottle, 750 ml, keeps drinks cold for up to 24 hours.',
+    'Store hours: Mon-Fri 9 am to 6 pm, closed on public holidays.',
+    'Wireless mouse with USB-C receiver, 2.4 GHz, 18-month battery life.',
+    'Oak dining table, 180 x 90 cm, seats six. Delivery in 2-3 weeks.',
+    "Kids' rain boots, sizes 24-33, non-slip sole, yellow or navy.",
+    'Ceramic mug set of 4, dishwasher and microwave safe.',
+    'Linen shirt, relaxed fit, available in white, sand and olive.',
+    'Dog leash, 1.5 m, reflective stitching, fits collars up to 3 cm.',
+    'New spring menu from Friday: pea risotto, lamb shoulder, rhubarb tart.',
+    'Our shop moves to 14 Harbour Road on 3 March; same phone number.',
+    "Men's wool beanie, one size, available in 6 colours.",
+    'Desk lamp with 3 brightness levels and a 5-year warranty (terms on the box).',
+    'Baby bodysuit 3-pack, organic cotton (GOTS certified), 0-3 months.',
+    '면 100% 라운드 반팔 티셔츠, 5가지 색상, 세탁기 사용 가능',
+    '스테인리스 텀블러 500ml, 보온 6시간 보냉 12시간',
+    '영업시간 평일 10시~19시, 주말 휴무',
+    '아동 우비 110~140 사이즈, 노랑/남색',
+    '원목 식탁 4인용 1400x800, 배송 2~3주 소요',
+]
+
+
+def test_default_model_leaves_plain_listings_low():
+    results = load_model().score(PLAIN_LISTINGS)
+    risks = [r.risk for r in results]
+    flagged = [text for text, r in zip(PLAIN_LISTINGS, results) if r.band != "low"]
+    # the model before this check (adcheck-default-ba0d3cc10e18): mean 0.158, one flagged; trained
+    # without the s6 plain slices: mean 0.147, two flagged
+    assert len(flagged) <= 1, flagged
+    assert sum(risks) / len(risks) < 0.15, risks
+
+
 def test_default_model_card_matches_metadata():
     folder = default_model_dir()
     meta = json.loads((folder / "metadata.json").read_text(encoding="utf-8"))
