@@ -169,7 +169,9 @@ def test_parallel_jobs_equal_single_process(tmp_path, tiny_model, ads_file):
 
 def test_cli_ctrl_c_with_two_jobs_then_resume(tmp_path, tiny_model_dir, ads_file):
     big = tmp_path / "big.jsonl"
-    big.write_text(ads_file.read_text(encoding="utf-8") * 30, encoding="utf-8")
+    # big enough that the run cannot finish between its first part on disk and the signal, even on a
+    # busy machine (with 30 copies of the sample a CI run once finished first and exited 0)
+    big.write_text(ads_file.read_text(encoding="utf-8") * 60, encoding="utf-8")
     command = [sys.executable, "-m", "adcheck", "score", "--input", str(big), "--model", str(tiny_model_dir), "--chunk-rows", "40"]
     reference = tmp_path / "reference.csv"
     subprocess.run([*command, "--jobs", "1", "--quiet", "--out", str(reference)], check=True)
