@@ -169,15 +169,16 @@ def test_parallel_jobs_equal_single_process(tmp_path, tiny_model, ads_file):
 
 def test_cli_ctrl_c_with_two_jobs_then_resume(tmp_path, tiny_model_dir, ads_file):
     big = tmp_path / "big.jsonl"
-    # big enough that the run cannot finish between its first part on disk and the signal, even on a
-    # busy machine (with 30 copies of the sample a CI run once finished first and exited 0)
-    big.write_text(ads_file.read_text(encoding="utf-8") * 60, encoding="utf-8")
+    big.write_text(ads_file.read_text(encoding="utf-8") * 30, encoding="utf-8")
     command = [sys.executable, "-m", "adcheck", "score", "--input", str(big), "--model", str(tiny_model_dir), "--chunk-rows", "40"]
     reference = tmp_path / "reference.csv"
     subprocess.run([*command, "--jobs", "1", "--quiet", "--out", str(reference)], check=True)
     out = tmp_path / "out.csv"
     # Ctrl-C in a terminal reaches the whole process group
-    process = subprocess.Popen([*command, "--jobs", "2", "--out", str(out)], stderr=subprocess.PIPE, text=True, start_new_session=True)
+    # SIGINT back to its default in the child: a shell that starts this suite in the background
+    # leaves SIGINT ignored, the child would inherit that and finish normally
+    process = subprocess.Popen([*command, "--jobs", "2", "--out", str(out)], stderr=subprocess.PIPE, text=True,
+                               start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     partial = tmp_path / "out.csv.adcheck-partial"
     deadline = time.time() + 60
     while time.time() < deadline and not list(partial.glob("part-*.csv")):
