@@ -317,13 +317,7 @@ def _at_best_f1(y: np.ndarray, oof: np.ndarray, languages: np.ndarray) -> dict:
     The medium band is set for precision, which caps its F1 (at precision 0.80, F1 cannot pass 0.89);
     this shows what a flag line chosen for F1 gives, chosen on the same values (so a little optimistic)."""
     threshold = threshold_for_f1(y, oof)
-    languages = np.asarray(languages)
-    return {
-        "threshold": round(threshold, 6),
-        "overall": binary_metrics(y, oof, threshold),
-        "by_language": {lang: binary_metrics(y[languages == lang], oof[languages == lang], threshold)
-                        for lang in sorted(set(languages.tolist()))},
-    }
+    return {"threshold": round(threshold, 6), **evaluate_predictions(y, oof, threshold, languages)}
 
 
 def _conditional_report(y: np.ndarray, targets: dict[str, np.ndarray], conditional: dict[str, np.ndarray]) -> dict:
