@@ -11,7 +11,14 @@ Neither model sees the held-out folder or any group that has a row in it. ROC-AU
 folder and pooled per language over all new folders. A gain in the second column says that the
 added writing carries over to a writer it does not include.
 
+With --score, the held-out folders are those of an earlier batch instead (say s6_), and the two
+models differ only in whether the --prefix folders are in the training data: the first is fitted
+on every folder but the held-out one and the --prefix ones, the second on every folder but the
+held-out one. A gain says that the newest batch helps on copy by writers who had already been
+measured, which the newest batch's own slices (written to be hard) cannot say.
+
     python benchmarks/new_writers.py --prefix s4_
+    python benchmarks/new_writers.py --prefix s7_ --score s6_
 """
 
 from __future__ import annotations
@@ -31,6 +38,8 @@ from adcheck.training import _fit_head, _sigmoid
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches (default: s4_)")
+    parser.add_argument("--score", default=None,
+                        help="hold out the folders with this prefix instead (an earlier batch); default: --prefix")
     parser.add_argument("--c", type=float, default=None, help="C (default: the shipped model's)")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -41,18 +50,24 @@ def main() -> None:
     if not new:
         raise SystemExit(f"no corpus folder starts with {args.prefix!r}")
     older = ~np.isin(folder, new)
+    scored = new if args.score is None else sorted(name for name in set(folder.tolist()) if name.startswith(args.score))
+    if not scored:
+        raise SystemExit(f"no corpus folder starts with {args.score!r}")
     y = data.labels.astype(bool)
     spec = options.config.feature_specs[0]
     occurrences = extract_occurrences(data.texts, spec)
     pooled = {"older": np.zeros(len(y)), "others": np.zeros(len(y))}
     print(f"{len(new)} new folders, {int((~older).sum())} rows; older corpus {int(older.sum())} rows; C={c_value}")
+    if args.score is not None:
+        print(f"held out in turn: the {len(scored)} folders starting with {args.score!r}; "
+              f"'with others' adds the {args.prefix!r} folders to the training data")
     print(f"{'held-out folder':32}{'rows':>6}{'older only':>12}{'with others':>13}")
-    for name in new:
+    for name in scored:
         held = folder == name
         shared = np.isin(data.groups, data.groups[held])
         scores = []
         for key, allowed in (("older", older), ("others", ~held)):
-            train_rows = np.flatnonzero(allowed & ~shared)
+            train_rows = np.flatnonzero(allowed & ~held & ~shared)
             matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
             head = _fit_head(matrix[train_rows], y[train_rows], c_value, options.config.seed, options.config.nb_alpha)
             pooled[key][held] = _sigmoid(head.decision(matrix[held]))
@@ -62,9 +77,10 @@ def main() -> None:
         else:
             print(f"{name:32}{int(held.sum()):>6}{scores[0]:>12.4f}{scores[1]:>13.4f}", flush=True)
     languages = np.asarray(data.languages)
-    print("\npooled over the new folders (each row scored by models that never saw its folder):")
+    print("\npooled over the held-out folders (each row scored by models that never saw its folder):")
+    held_out = np.isin(folder, scored)
     for lang in ["en", "ko", "mixed", None]:
-        rows = ~older & ((languages == lang) if lang else True)
+        rows = held_out & ((languages == lang) if lang else True)
         if rows.sum() == 0 or y[rows].all() or not y[rows].any():
             continue
         print(f"  {lang or 'all':6}{int(rows.sum()):>6} rows: older only {roc_auc_score(y[rows], pooled['older'][rows]):.4f}, "
