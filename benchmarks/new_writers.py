@@ -58,10 +58,12 @@ def main() -> None:
     occurrences = extract_occurrences(data.texts, spec)
     pooled = {"older": np.zeros(len(y)), "others": np.zeros(len(y))}
     print(f"{len(new)} new folders, {int((~older).sum())} rows; older corpus {int(older.sum())} rows; C={c_value}")
+    # column names: without / with the --prefix folders in the training data
+    first, second = ("older only", "with others") if args.score is None else (f"no {args.prefix}*", f"with {args.prefix}*")
     if args.score is not None:
         print(f"held out in turn: the {len(scored)} folders starting with {args.score!r}; "
-              f"'with others' adds the {args.prefix!r} folders to the training data")
-    print(f"{'held-out folder':32}{'rows':>6}{'older only':>12}{'with others':>13}")
+              f"'{second}' adds the {args.prefix!r} folders to the training data")
+    print(f"{'held-out folder':32}{'rows':>6}{first:>12}{second:>13}")
     for name in scored:
         held = folder == name
         shared = np.isin(data.groups, data.groups[held])
@@ -83,8 +85,8 @@ def main() -> None:
         rows = held_out & ((languages == lang) if lang else True)
         if rows.sum() == 0 or y[rows].all() or not y[rows].any():
             continue
-        print(f"  {lang or 'all':6}{int(rows.sum()):>6} rows: older only {roc_auc_score(y[rows], pooled['older'][rows]):.4f}, "
-              f"with others {roc_auc_score(y[rows], pooled['others'][rows]):.4f}")
+        print(f"  {lang or 'all':6}{int(rows.sum()):>6} rows: {first} {roc_auc_score(y[rows], pooled['older'][rows]):.4f}, "
+              f"{second} {roc_auc_score(y[rows], pooled['others'][rows]):.4f}")
     print(f"({time.perf_counter() - started:.0f} s)")
 
 
