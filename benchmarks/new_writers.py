@@ -11,14 +11,15 @@ Neither model sees the held-out folder or any group that has a row in it. ROC-AU
 folder and pooled per language over all new folders. A gain in the second column says that the
 added writing carries over to a writer it does not include.
 
-With --score, the held-out folders are those of an earlier batch instead (say s6_), and the two
-models differ only in whether the --prefix folders are in the training data: the first is fitted
-on every folder but the held-out one and the --prefix ones, the second on every folder but the
-held-out one. A gain says that the newest batch helps on copy by writers who had already been
-measured, which the newest batch's own slices (written to be hard) cannot say.
+With --score, the held-out folders are those of another batch instead (an earlier one, say s6_, or
+a later one), and the two models differ only in whether the --prefix folders are in the training
+data: the first is fitted on every folder but the held-out one and the --prefix ones, the second on
+every folder but the held-out one. A gain says that the --prefix batch helps on copy by writers
+outside it, which that batch's own slices (written to be hard) cannot say.
 
     python benchmarks/new_writers.py --prefix s4_
     python benchmarks/new_writers.py --prefix s7_ --score s6_
+    python benchmarks/new_writers.py --prefix s8_ --score s9_
 """
 
 from __future__ import annotations
@@ -39,18 +40,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches (default: s4_)")
     parser.add_argument("--score", default=None,
-                        help="hold out the folders with this prefix instead (an earlier batch); default: --prefix")
+                        help="hold out the folders with this prefix instead (another batch); default: --prefix")
     parser.add_argument("--c", type=float, default=None, help="C (default: the shipped model's)")
     args = parser.parse_args()
     started = time.perf_counter()
     options, data, shipped_c = load_recipe()
     c_value = shipped_c if args.c is None else args.c
     folder = np.asarray([Path(f).parent.name for f in data.files])
-    new = sorted(name for name in set(folder.tolist()) if name.startswith(args.prefix))
+    names = sorted(set(folder.tolist()))
+    new = [name for name in names if name.startswith(args.prefix)]
     if not new:
         raise SystemExit(f"no corpus folder starts with {args.prefix!r}")
     older = ~np.isin(folder, new)
-    scored = new if args.score is None else sorted(name for name in set(folder.tolist()) if name.startswith(args.score))
+    scored = new if args.score is None else [name for name in names if name.startswith(args.score)]
     if not scored:
         raise SystemExit(f"no corpus folder starts with {args.score!r}")
     y = data.labels.astype(bool)
