@@ -101,6 +101,7 @@ def retrain_command(
     name: Annotated[str | None, typer.Option("--name", help="Model name (default: the base model's).")] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the comparison and the result on stderr.")] = False,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training threads (0: all cores); the model is the same for any number.")] = 0,
 ) -> None:
     """Add new labels to a model's corpus, retrain with its configuration, and gate on regressions.
 
@@ -117,6 +118,7 @@ def retrain_command(
     options = RetrainOptions(
         base=base_dir, add=list(add), out=out, prefer=prefer.value if prefer else None, metric=metric.value,
         tolerance=tolerance, allow_regression=allow_regression, baseline=baseline.value, overwrite=overwrite, name=name,
+        jobs=jobs,
     )
     _err(f"base model: {base_dir}")
     try:

@@ -74,6 +74,7 @@ class RetrainOptions:
     baseline: str = "auto"  # "parent", "refit" or "auto" (refit when the parent saw the frozen groups)
     overwrite: bool = False
     name: str | None = None
+    jobs: int = 0  # training threads; 0 = all cores (the result does not depend on it)
 
 
 @dataclass
@@ -414,7 +415,7 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     say(f"frozen evaluation set: {len(eval_rows)} rows in {len(frozen)} groups (never trained on); training on {len(train_rows)} rows")
 
     data = _labeled(train_rows)
-    result = train(data, config, progress=say)
+    result = train(data, config, progress=say, jobs=options.jobs)
     child = result.model
     parent = load_model(base_dir)
     parent_saw_frozen = not (meta.get("retrain") or {}).get("frozen_eval")
@@ -424,7 +425,7 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     if use_refit:
         reference_rows = [r for r in train_rows if r.origin != "new"]
         say(f"refitting the parent's configuration on its own corpus without the frozen groups ({len(reference_rows)} rows)")
-        reference = train(_labeled(reference_rows), replace(config, source_holdout=None)).model  # only its model is used
+        reference = train(_labeled(reference_rows), replace(config, source_holdout=None), jobs=options.jobs).model  # only its model is used
         reference_label = "parent-refit"
         report.baseline_note = (
             "reference: the parent's configuration refit on the parent's corpus without the frozen groups, because the "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -99,6 +101,27 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-np.clip(z, -500, 500)))
 
 
+def resolve_jobs(jobs: int) -> int:
+    """Worker threads for training: 0 means every core."""
+    if jobs < 0:
+        raise TrainingError(f"jobs must be 0 (all cores) or more, not {jobs}")
+    return jobs or os.cpu_count() or 1
+
+
+def _in_order(function: Callable, items: Iterable, jobs: int) -> Iterator:
+    """function(item) for each item, yielded in the items' order, computed on up to `jobs` threads.
+
+    The fits are independent and liblinear and NumPy's large array operations release the GIL, so
+    threads use the cores without copying the features into other processes. Each fit is
+    deterministic, so the result does not depend on the number of threads."""
+    items = list(items)
+    if jobs <= 1 or len(items) <= 1:
+        yield from map(function, items)
+        return
+    with ThreadPoolExecutor(min(jobs, len(items)), thread_name_prefix="adcheck-train") as pool:
+        yield from pool.map(function, items)
+
+
 def grouped_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """Stratified folds that never split a group (near-duplicate variants stay together)."""
     from sklearn.model_selection import StratifiedGroupKFold
@@ -121,9 +144,14 @@ def _category_targets(data: LabeledData) -> dict[str, np.ndarray]:
     return targets
 
 
-def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Callable[[str], None] | None = None) -> TrainingResult:
-    """Train a model on labeled data; choose hyperparameters by grouped cross-validation."""
+def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Callable[[str], None] | None = None,
+          jobs: int = 1) -> TrainingResult:
+    """Train a model on labeled data; choose hyperparameters by grouped cross-validation.
+
+    `jobs` threads (0: all cores) fit the cross-validation folds and held-out sources side by side;
+    the model and every reported figure are the same for any number of threads."""
     say = progress or (lambda message: None)
+    jobs = resolve_jobs(jobs)
     started = time.perf_counter()
     y = data.labels.astype(bool)
     if y.all() or not y.any():
@@ -143,12 +171,18 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         occurrences = extract_occurrences(data.texts, spec)
         occurrences_by_spec[spec_index] = occurrences
         oof = {c: np.zeros(len(y)) for c in config.c_values}
-        for fold, (train_rows, test_rows) in enumerate(folds):
-            vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
-            matrix = vocabulary.transform(occurrences)
-            for c_value in config.c_values:
-                head = _fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha)
-                oof[c_value][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
+
+        def fold_predictions(fold: tuple[np.ndarray, np.ndarray], spec=spec, occurrences=occurrences) -> dict[float, np.ndarray]:
+            train_rows, test_rows = fold
+            matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+            return {
+                c_value: _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
+                for c_value in config.c_values
+            }
+
+        for fold, ((_, test_rows), predictions) in enumerate(zip(folds, _in_order(fold_predictions, folds, jobs))):
+            for c_value, values in predictions.items():
+                oof[c_value][test_rows] = values
             say(f"features {spec_index + 1}/{len(config.feature_specs)}: fold {fold + 1}/{len(folds)} done")
         for c_value in config.c_values:
             metrics = evaluate_predictions(y, oof[c_value], 0.5, data.languages)["overall"]
@@ -168,16 +202,15 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     category_oof = {code: np.zeros(len(y)) for code in category_targets}
     conditional_oof = {code: np.zeros(len(y)) for code in category_targets}
     if category_targets:
-        for train_rows, test_rows in folds:
-            vocabulary = Vocabulary.fit(occurrences, spec, rows=train_rows)
-            matrix = vocabulary.transform(occurrences)
-            positive_rows = train_rows[y[train_rows]]
-            for code, target in category_targets.items():
-                if target[positive_rows].all() or not target[positive_rows].any():
-                    continue
-                head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
-                conditional_oof[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
-                category_oof[code][test_rows] = conditional_oof[code][test_rows] * best_oof[test_rows]
+        def fold_categories(fold: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
+            train_rows, test_rows = fold
+            matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+            return _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+
+        for (_, test_rows), predictions in zip(folds, _in_order(fold_categories, folds, jobs)):
+            for code, values in predictions.items():
+                conditional_oof[code][test_rows] = values
+                category_oof[code][test_rows] = values * best_oof[test_rows]
         say("category heads cross-validated")
 
     high = threshold_for_precision(y, best_oof, config.high_precision)
@@ -192,7 +225,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     if config.source_holdout:
         say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
-            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say
+            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs
         )
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
@@ -258,7 +291,7 @@ def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
 
 def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
                     category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float],
-                    say: Callable[[str], None]) -> dict:
+                    say: Callable[[str], None], jobs: int = 1) -> dict:
     """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
     grouped CV chose (as the shipped model would be). A group that spans sources leaves training with
     the held-out source, so no near-duplicate of a held-out text is trained on."""
@@ -275,23 +308,27 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     category = {code: np.zeros(len(y)) for code in category_targets}
     conditional = {code: np.zeros(len(y)) for code in category_targets}
     skipped_sources = []
-    for number, name in enumerate(names, 1):
-        held_out = units == name
-        test_rows = np.flatnonzero(held_out)
-        train_rows = np.flatnonzero(~held_out & ~np.isin(data.groups, data.groups[test_rows]))
+
+    def held_out_predictions(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+        test_rows = np.flatnonzero(units == name)
+        train_rows = np.flatnonzero((units != name) & ~np.isin(data.groups, data.groups[test_rows]))
         if y[train_rows].all() or not y[train_rows].any():
+            return None
+        matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+        source_risk = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
+        # a head that cannot be fitted without this source stays at 0 for it: counted as misses, not skipped
+        return test_rows, source_risk, _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+
+    for number, (name, predictions) in enumerate(zip(names, _in_order(held_out_predictions, names, jobs)), 1):
+        if predictions is None:
             skipped_sources.append(name)
             continue
-        matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
-        risk[test_rows] = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
+        test_rows, source_risk, by_code = predictions
+        risk[test_rows] = source_risk
         scored[test_rows] = True
-        positive_rows = train_rows[y[train_rows]]
-        for code, target in category_targets.items():
-            if target[positive_rows].all() or not target[positive_rows].any():
-                continue  # this head stays at 0 for the held-out source: counted as misses, not skipped
-            head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
-            conditional[code][test_rows] = _sigmoid(head.decision(matrix[test_rows]))
-            category[code][test_rows] = conditional[code][test_rows] * risk[test_rows]
+        for code, values in by_code.items():
+            conditional[code][test_rows] = values
+            category[code][test_rows] = values * risk[test_rows]
         say(f"source {number}/{len(names)} held out: {name}")
     result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}
     if skipped_sources:
@@ -310,6 +347,19 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     )
     by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in skipped_sources}
     return {**result, **report, "by_source": by_source}
+
+
+def _category_predictions(matrix, positive_rows: np.ndarray, test_rows: np.ndarray, category_targets: dict[str, np.ndarray],
+                          c_value: float, config: TrainConfig) -> dict[str, np.ndarray]:
+    """P(category | misleading) for the test rows from heads fitted on the positive training rows; a
+    category that those rows all carry, or none of them, has no head and is left out."""
+    predictions = {}
+    for code, target in category_targets.items():
+        if target[positive_rows].all() or not target[positive_rows].any():
+            continue
+        head = _fit_category_head(matrix[positive_rows], target[positive_rows], c_value, config)
+        predictions[code] = _sigmoid(head.decision(matrix[test_rows]))
+    return predictions
 
 
 def _at_best_f1(y: np.ndarray, oof: np.ndarray, languages: np.ndarray) -> dict:

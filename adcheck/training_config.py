@@ -135,7 +135,8 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def run_training(options: TrainingOptions, *, overwrite: bool = False, progress: Callable[[str], None] | None = None) -> AdModel:
+def run_training(options: TrainingOptions, *, overwrite: bool = False, progress: Callable[[str], None] | None = None,
+                 jobs: int = 1) -> AdModel:
     """Load the data, train with grouped cross-validation and write the model folder."""
     from adcheck.artifacts import save_model
     from adcheck.readers import load_labeled
@@ -148,7 +149,7 @@ def run_training(options: TrainingOptions, *, overwrite: bool = False, progress:
         lang_col=options.lang_col,
     )
     say(f"training on {len(data)} rows from {len(options.data)} file(s)")
-    result = train(data, options.config, progress=say)
+    result = train(data, options.config, progress=say, jobs=jobs)
     for source in data.sources:
         source["path"] = _display_path(Path(source["path"]))
     combined = hashlib.sha256("\n".join(f"{s['sha256']}" for s in data.sources).encode()).hexdigest()

@@ -241,6 +241,39 @@ def test_unknown_source_holdout_is_a_one_line_error(tmp_path):
     assert resolve(source_holdout="none").config.source_holdout is None
 
 
+def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_rows, monkeypatch):
+    import threading
+
+    import adcheck.training as training
+    from adcheck.readers import load_labeled
+
+    paths = _write_sources(tmp_path, sample_rows, 3)
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(1.0, 4.0), n_folds=3, source_holdout="folder")
+    serial = train(data, config, jobs=1)
+    threads = set()
+    fit = training._fit_head
+
+    def recording_fit(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_fit_head", recording_fit)
+    parallel = train(data, config, jobs=3)
+    # the folds, category heads and held-out sources were fitted on worker threads ...
+    assert sum(name.startswith("adcheck-train") for name in threads) >= 2
+    # ... and nothing that the model or its report holds depends on that
+    assert parallel.cv_report == serial.cv_report
+    assert parallel.chosen == serial.chosen and parallel.cv_candidates == serial.cv_candidates
+    assert parallel.out_of_fold.keys() == serial.out_of_fold.keys()
+    assert all(np.array_equal(parallel.out_of_fold[k], serial.out_of_fold[k]) for k in serial.out_of_fold)
+    assert np.array_equal(parallel.model.risk_head.coef, serial.model.risk_head.coef)
+    texts = [r["text"] for r in sample_rows[:50]]
+    assert np.array_equal(parallel.model.predict_proba(texts), serial.model.predict_proba(texts))
+    with pytest.raises(TrainingError, match="jobs must be 0"):
+        train(data, config, jobs=-1)
+
+
 def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample_rows):
     from typer.testing import CliRunner
 
@@ -251,7 +284,7 @@ def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample
     lines = paths[1].read_text(encoding="utf-8").splitlines(keepends=True)
     paths[1].write_text("".join(lines[: len(lines) // 2]), encoding="utf-8")
     second.write_text("".join(lines[len(lines) // 2 :]), encoding="utf-8")
-    base = ["train", "--group-col", "group", "--negative", "acceptable", "--c", "4", "--folds", "3", "--quiet"]
+    base = ["train", "--group-col", "group", "--negative", "acceptable", "--c", "4", "--folds", "3", "--quiet", "--jobs", "2"]
     for path in [*paths, second]:
         base += ["--data", str(path)]
     runner = CliRunner()
