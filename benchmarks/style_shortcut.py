@@ -11,7 +11,9 @@ Three recipes, each with the shipped model's C and NB scaling (training/default.
   emoji ⇄        the same with the other `symbols` rule (emoji and pictographs as word tokens,
                  or skipped like punctuation)
   + wb spaces    plus word-boundary character 2-4-grams over runs of non-space characters
-                 (punctuation kept): the scikit-learn char_wb family
+                 (punctuation kept): the scikit-learn char_wb family. When the shipped features
+                 already have that family (since the session-10 corpus), this column is
+                 "- wb spaces": the shipped features without it
 
 Two protocols, ROC-AUC on the new folders:
 
@@ -24,14 +26,20 @@ Two protocols, ROC-AUC on the new folders:
 Also printed for protocol A: the mean risk of the new folders' texts by label, with and without
 "!" (a recipe that learned the style scores loud lawful copy higher).
 
-    python benchmarks/style_shortcut.py --prefix s5_        (about 10 minutes on 2 cores)
+    python benchmarks/style_shortcut.py --prefix s5_        (about 15 minutes on 2 cores)
+
+The s5_ folders are the register-balanced ones; their results go to the README section "Style
+shortcuts". Any other prefix (say the newest batch, s10_) measures the same recipes on copy by
+writers the older corpus does not include, and goes to a section of its own.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +54,7 @@ from adcheck.training import _fit_head, _sigmoid, grouped_folds
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prefix", default="s5_", help="folder-name prefix of the register-balanced batches (default: s5_)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="threads for the fits (default: all cores)")
     parser.add_argument("--no-readme", action="store_true", help="do not write the section of benchmarks/README.md")
     args = parser.parse_args()
     report: list[str] = []
@@ -71,8 +80,11 @@ def main() -> None:
     recipes = {
         "shipped": base,
         "emoji ⇄": dataclasses.replace(base, symbols="currency" if base.symbols == "all" else "all"),
-        "+ wb spaces": dataclasses.replace(base, wb_ngram_min=2, wb_ngram_max=4, wb_tokens="space"),
     }
+    if base.wb_ngram_max and base.wb_tokens == "space":
+        recipes["- wb spaces"] = dataclasses.replace(base, wb_ngram_min=1, wb_ngram_max=0, wb_tokens="word")
+    else:
+        recipes["+ wb spaces"] = dataclasses.replace(base, wb_ngram_min=2, wb_ngram_max=4, wb_tokens="space")
     say(f"older corpus {len(train_rows)} rows; new folders ({', '.join(new)}) {len(test_rows)} rows; C={c_value}; "
           f"shipped symbols = {base.symbols!r}")
 
@@ -86,15 +98,21 @@ def main() -> None:
     for name, spec in recipes.items():
         occurrences = extract_occurrences(data.texts, spec)
         oof = np.zeros(len(y))
-        for fold_train, fold_test in grouped_folds(y[train_rows], data.groups[train_rows], 5, seed):
-            oof[train_rows[fold_test]] = fit_score(occurrences, spec, train_rows[fold_train])[train_rows[fold_test]]
+        folds = grouped_folds(y[train_rows], data.groups[train_rows], 5, seed)
+        outs = [folder == folder_name for folder_name in new]
+        # every fit is independent: the CV folds, the older-corpus fit and each held-out folder run
+        # side by side on threads (liblinear and NumPy release the GIL)
+        fits = [train_rows[fold_train] for fold_train, _ in folds] + [train_rows]
+        fits += [np.flatnonzero(~out & ~np.isin(data.groups, data.groups[out])) for out in outs]
+        with ThreadPoolExecutor(args.jobs) as pool:
+            scores = list(pool.map(lambda rows_in, spec=spec, occurrences=occurrences: fit_score(occurrences, spec, rows_in), fits))
+        for (_, fold_test), fold_scores in zip(folds, scores):
+            oof[train_rows[fold_test]] = fold_scores[train_rows[fold_test]]
         cv[name] = roc_auc_score(y[train_rows], oof[train_rows])
-        older[name] = _sigmoid(fit_score(occurrences, spec, train_rows))
+        older[name] = _sigmoid(scores[len(folds)])
         each[name] = np.zeros(len(y))
-        for folder_name in new:
-            out = folder == folder_name
-            rows_in = np.flatnonzero(~out & ~np.isin(data.groups, data.groups[out]))
-            each[name][out] = fit_score(occurrences, spec, rows_in)[out]
+        for out, out_scores in zip(outs, scores[len(folds) + 1 :]):
+            each[name][out] = out_scores[out]
         print(f"  fitted {name} ({time.perf_counter() - started:.0f} s)", flush=True)
 
     names = list(recipes)
@@ -121,7 +139,10 @@ def main() -> None:
                       + f"   ({int(rows.sum())} texts)")
     print(f"({time.perf_counter() - started:.0f} s)")
     if not args.no_readme:
-        write_section("style-shortcut", "Style shortcuts: punctuation and emoji on register-balanced copy",
+        balanced = args.prefix == "s5_"
+        write_section("style-shortcut" if balanced else f"style-shortcut-{args.prefix.rstrip('_')}",
+                      "Style shortcuts: punctuation and emoji on register-balanced copy" if balanced
+                      else f"Feature recipes on copy by new writers (the {args.prefix}* folders)",
                       f"`python benchmarks/style_shortcut.py --prefix {args.prefix}` (what each recipe is: the script's docstring)\n\n"
                       "```\n" + "\n".join(report) + "\n```\n")
 
