@@ -21,7 +21,9 @@ CLEARLY_ACCEPTABLE = [
 def test_default_model_verifies_and_loads():
     meta = verify_model_dir(default_model_dir())
     assert meta["model_id"].startswith("adcheck-default-")
-    assert meta["artifact"]["bytes"] < 15_000_000
+    # ships inside the package: about 18 MB since the word-boundary family (378k features); a bound
+    # that catches a runaway vocabulary, not a target
+    assert meta["artifact"]["bytes"] < 25_000_000
     model = load_model()
     assert model.model_id == meta["model_id"]
 
