@@ -70,10 +70,10 @@ def main() -> None:
         f"({len(config.c_values)} values of C, {config.n_folds} grouped folds, category heads, each folder held out); "
         f"{os.cpu_count()} cores.",
         "",
-        "| threads | training time | ratio |",
+        "| threads | training time | speed against 1 thread |",
         "|---|---|---|",
         f"| 1 | {timings[1]:.1f} s | 1.00x |",
-        f"| {args.jobs} | {timings[args.jobs]:.1f} s | {timings[1] / timings[args.jobs]:.2f}x faster |",
+        f"| {args.jobs} | {timings[args.jobs]:.1f} s | {timings[1] / timings[args.jobs]:.2f}x |",
         "",
         "Same model and figures on both runs (CV report, chosen C, out-of-fold values, every head's weights): "
         f"{'yes' if same else 'NO'}.",
