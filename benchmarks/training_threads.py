@@ -66,9 +66,11 @@ def main() -> None:
         and all(np.array_equal(h.coef, many.model.category_heads[c].coef) for c, h in one.model.category_heads.items())
     )
     lines = [
-        f"{len(part)} texts from {len(chosen)} of the corpus's {len(names)} folders; the shipped recipe "
-        f"({len(config.c_values)} values of C, {config.n_folds} grouped folds, category heads, each folder held out); "
-        f"{os.cpu_count()} cores.",
+        (
+            f"{len(part)} texts from {len(chosen)} of the corpus's {len(names)} folders; the shipped recipe "
+            f"({len(config.c_values)} values of C, {config.n_folds} grouped folds, category heads, each folder held out); "
+            f"{os.cpu_count()} cores."
+        ),
         "",
         "| threads | training time | speed against 1 thread |",
         "|---|---|---|",
