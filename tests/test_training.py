@@ -81,6 +81,27 @@ def test_nb_scaling_is_folded_into_the_weights(sample_rows):
     assert not np.allclose(head.coef, _fit_head(matrix, y, 4.0, 13).coef)
 
 
+def test_category_heads_use_the_dual_solver_which_reaches_the_primal_optimum(sample_rows):
+    from sklearn.metrics import roc_auc_score
+
+    from adcheck.features import FeatureSpec, Vocabulary, extract_occurrences
+    from adcheck.training import _fit_category_head, _fit_head, _sigmoid
+
+    data = _data(sample_rows)
+    occurrences = extract_occurrences(data.texts, FeatureSpec())
+    matrix = Vocabulary.fit(occurrences, FeatureSpec()).transform(occurrences)
+    y = data.labels.astype(bool)
+    config = TrainConfig(nb_alpha=1.0)
+    head = _fit_category_head(matrix, y, 4.0, config)
+    dual = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights, dual=True)
+    primal = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights)
+    assert np.array_equal(head.coef, dual.coef) and head.intercept == dual.intercept
+    assert not np.array_equal(dual.coef, primal.coef)
+    # the two solvers minimise the same loss: the same probabilities to a small tolerance, the same ranking
+    assert np.abs(_sigmoid(dual.decision(matrix)) - _sigmoid(primal.decision(matrix))).max() < 0.02
+    assert roc_auc_score(y, dual.decision(matrix)) == pytest.approx(roc_auc_score(y, primal.decision(matrix)), abs=1e-3)
+
+
 def test_nb_alpha_is_recorded_and_reused_by_retrain(sample_rows):
     from adcheck.retrain import _config_from_metadata
 
