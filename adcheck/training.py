@@ -99,9 +99,9 @@ def _fit_category_head(matrix, target: np.ndarray, c_value: float, config: Train
     """P(category | misleading, text): fitted on the misleading rows only (``matrix`` and ``target``).
 
     By liblinear's dual solver: the misleading rows are fewer than half the corpus against the same
-    features, and on the shipped recipe the dual fitted the ten heads 2.65x faster than the primal,
-    with the same macro ROC-AUC (benchmarks/training_solver.py). The risk head stays primal: at the
-    C the shipped model uses the two took the same time, and at higher C the dual was slower."""
+    features, and on the shipped recipe the dual fitted the ten heads 2.6-2.9x faster than the primal
+    (two runs), with the same macro ROC-AUC (benchmarks/training_solver.py). The risk head stays
+    primal: at the C the shipped model uses and above, the dual was as fast or slower."""
     return _fit_head(matrix, target, c_value, config.seed, config.nb_alpha, config.category_weights, dual=True)
 
 
