@@ -24,7 +24,8 @@
 #define SEED_WORD 0x51ED270B27A2B1D3ULL
 #define SEED_CHAR 0x2545F4914F6CDD1DULL
 #define SEED_WB 0x3C6EF372FE94F82BULL
-#define N_FAMILIES 3
+#define SEED_BODY 0x6A09E667F3BCC909ULL /* a body n-gram's key: its word n-gram's key mixed again */
+#define N_FAMILIES 4
 
 /* score_doc's failures besides -1 (out of memory) */
 #define UNKNOWN_CODEPOINT (-2)
@@ -304,7 +305,7 @@ typedef struct {
     const uint8_t *families;
     Py_ssize_t n_features;
     int n_heads;
-    int word_max, char_min, char_max, wb_min, wb_max, wb_mode;
+    int word_max, char_min, char_max, wb_min, wb_max, wb_mode, body_max;
     double *out_decision;
     double *out_chars; /* may be NULL */
 } Job;
@@ -408,17 +409,30 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     s->occ_n = 0;
     s->u_n = 0;
     const HashTable *table = &job->table;
+    /* the body: word n-grams whose first token starts after the original text's first line break */
+    int64_t line_break = -1;
+    if (job->body_max > 0)
+        for (int64_t i = begin; i < end; i++)
+            if (job->cps[i] == 10) {
+                line_break = i - begin;
+                break;
+            }
     for (size_t t = 0; t < nt; t++) {
-        if (queue_key(s, s->tok_hash[t], s->orig[s->tok_start[t]], s->orig[s->tok_end[t] - 1] + 1)) return -1;
+        int64_t a = s->orig[s->tok_start[t]], b = s->orig[s->tok_end[t] - 1] + 1;
+        if (queue_key(s, s->tok_hash[t], a, b)) return -1;
+        if (line_break >= 0 && a > line_break && queue_key(s, fmix(s->tok_hash[t] + SEED_BODY), a, b)) return -1;
         s->running[t] = s->tok_hash[t];
     }
     for (int g = 2; g <= job->word_max; g++) {
         if ((size_t)g > nt) break;
         size_t count = nt - (size_t)g + 1;
+        int body = line_break >= 0 && g <= job->body_max;
         for (size_t t = 0; t < count; t++) {
             uint64_t h = fmix(s->running[t] * PAIR_MIX + s->tok_hash[t + (size_t)g - 1] + SEED_WORD + (uint64_t)g);
             s->running[t] = h;
-            if (queue_key(s, h, s->orig[s->tok_start[t]], s->orig[s->tok_end[t + (size_t)g - 1] - 1] + 1)) return -1;
+            int64_t a = s->orig[s->tok_start[t]], b = s->orig[s->tok_end[t + (size_t)g - 1] - 1] + 1;
+            if (queue_key(s, h, a, b)) return -1;
+            if (body && a > line_break && queue_key(s, fmix(h + SEED_BODY), a, b)) return -1;
         }
     }
     /* 3. character n-grams over the squeezed stream */
@@ -464,7 +478,7 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
     /* 5. tf-idf with per-family L2 norms, then every head's decision value (sums kept in locals,
      * in the same order as before, so the values are bit for bit those of the reference) */
     const size_t stride = (size_t)job->n_heads + 1;
-    double sq0 = 0.0, sq1 = 0.0, sq2 = 0.0;
+    double sq0 = 0.0, sq1 = 0.0, sq2 = 0.0, sq3 = 0.0;
     for (size_t t = 0; t < s->touched_n; t++) {
         int64_t col = s->touched[t];
         int32_t count = s->tcount[t];
@@ -476,8 +490,10 @@ static int score_doc(const Job *job, Scratch *s, Py_ssize_t d) {
         sq0 += f == 0 ? w2 : 0.0;
         sq1 += f == 1 ? w2 : 0.0;
         sq2 += f == 2 ? w2 : 0.0;
+        sq3 += f == 3 ? w2 : 0.0;
     }
-    double norm[N_FAMILIES] = {sq0 > 0 ? sqrt(sq0) : 1.0, sq1 > 0 ? sqrt(sq1) : 1.0, sq2 > 0 ? sqrt(sq2) : 1.0};
+    double norm[N_FAMILIES] = {sq0 > 0 ? sqrt(sq0) : 1.0, sq1 > 0 ? sqrt(sq1) : 1.0, sq2 > 0 ? sqrt(sq2) : 1.0,
+                               sq3 > 0 ? sqrt(sq3) : 1.0};
     double *decision = job->out_decision + d * job->n_heads;
     if (job->n_heads == 1) {
         double sum = 0.0;
@@ -543,9 +559,10 @@ static void release(Buf *bufs, int n) {
 
 static PyObject *score_batch(PyObject *self, PyObject *args) {
     PyObject *o[13];
-    int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max, wb_mode;
-    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOOiiiiiiiOO", &o[0], &o[1], &o[12], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11],
-                          &o[7], &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &wb_mode, &o[9], &o[10]))
+    int shift, n_heads, word_max, char_min, char_max, wb_min, wb_max, wb_mode, body_max;
+    if (!PyArg_ParseTuple(args, "OOOOOOOOiOOOiiiiiiiiOO", &o[0], &o[1], &o[12], &o[2], &o[3], &o[4], &o[5], &o[6], &shift, &o[11],
+                          &o[7], &o[8], &n_heads, &word_max, &char_min, &char_max, &wb_min, &wb_max, &wb_mode, &body_max,
+                          &o[9], &o[10]))
         return NULL;
     enum { N = 13 };
     Buf b[N];
@@ -586,9 +603,10 @@ static PyObject *score_batch(PyObject *self, PyObject *args) {
     job.wb_min = wb_min;
     job.wb_max = wb_max;
     job.wb_mode = wb_mode;
+    job.body_max = body_max;
     job.out_decision = b[9].b.buf;
     job.out_chars = has_chars ? b[10].b.buf : NULL;
-    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || wb_mode < 0 || wb_mode > 1 || b[9].b.len / 8 < job.n_docs * n_heads ||
+    if (job.n_docs < 0 || n_heads < 1 || (wb_max > 0 && (wb_min < 1 || wb_max < wb_min)) || wb_mode < 0 || wb_mode > 1 || body_max < 0 || body_max > word_max || b[9].b.len / 8 < job.n_docs * n_heads ||
         b[7].b.len / 4 != (Py_ssize_t)(n_heads + 1) * job.n_features ||
         (job.out_chars && b[10].b.len / 8 < b[0].b.len / 4) || (b[11].b.len & (b[11].b.len - 1)) != 0 ||
         b[12].b.len < 0x110000 || b[2].b.len / 8 < 0x110000 || b[3].b.len / 8 < 0x110000 || b[5].b.len < 0x110000) {

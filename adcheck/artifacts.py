@@ -25,11 +25,16 @@ CARD_FILE = "MODEL_CARD.md"
 MODEL_FORMAT = "adcheck-model"
 # 2: the feature spec carries wb_tokens and symbols, which format-1 readers cannot parse. A model
 # whose spec keeps both at their defaults is still written as format 1, without the two keys.
-MODEL_FORMAT_VERSION = 2
+# 3: the spec carries body_ngram_max (the body family, a fourth block of features). A model without
+# the family is still written as format 2 or 1, without the key, so older adcheck versions read it.
+MODEL_FORMAT_VERSION = 3
 _FORMAT_2_KEYS = {"wb_tokens": "word", "symbols": "all"}  # with their format-1 meaning
+_FORMAT_3_KEYS = {"body_ngram_max": 0}  # with its format-1 and format-2 meaning
 
 
 def _format_version(spec: FeatureSpec) -> int:
+    if any(getattr(spec, key) != default for key, default in _FORMAT_3_KEYS.items()):
+        return 3
     return 2 if any(getattr(spec, key) != default for key, default in _FORMAT_2_KEYS.items()) else 1
 METADATA_SCHEMA_VERSION = 1
 DEFAULT_MODEL_PACKAGE_DIR = "default_model"
@@ -61,6 +66,9 @@ def _model_payload(model: AdModel) -> dict:
     n = model.vocabulary.n_features
     version = _format_version(model.spec)
     spec = model.spec.__dict__.copy()
+    if version < 3:
+        for key in _FORMAT_3_KEYS:
+            del spec[key]
     if version == 1:
         for key in _FORMAT_2_KEYS:
             del spec[key]

@@ -90,6 +90,8 @@ def render_model_card(meta: dict) -> str:
            + (" over runs of non-space characters (punctuation kept)" if spec.get("wb_tokens") == "space" else " inside word tokens")
            if spec.get("wb_ngram_max") else "")
         + (" (emoji and pictographs are skipped like punctuation; currency signs are tokens)" if spec.get("symbols") == "currency" else "")
+        + (f", and word 1-{spec.get('body_ngram_max')}-grams of the body (after the first line break) as a family of their own"
+           if spec.get("body_ngram_max") else "")
         + f" (hashed, min_df {spec.get('min_df')}), TF-IDF; {meta.get('feature_count')} features.",
         "- Logistic regression"
         + (f" on features scaled by their Naive-Bayes log-count ratio (NBSVM; smoothing {hyper.get('nb_alpha')}, folded into the weights)"

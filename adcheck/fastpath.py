@@ -143,7 +143,7 @@ class CompiledScorer:
                 codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
                 class_table(spec)._values, self.pairs, self.shift, self.filter, columns, self.families, n_heads,
                 spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max, spec.wb_ngram_min, spec.wb_ngram_max,
-                WB_TOKENS.index(spec.wb_tokens),
+                WB_TOKENS.index(spec.wb_tokens), spec.body_ngram_max,
                 decision, chars,
             )
             if not unknown:

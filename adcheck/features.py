@@ -13,15 +13,18 @@ The feature rule (version 1):
   both sides (" 할인 "), so they see word beginnings and endings. `wb_tokens` says what a segment
   is: "word", a word token (a run of word characters, punctuation left out), or "space", a run of
   non-space characters, punctuation and symbols included ("(vat", "%)", "!!", "1+1"), as
-  scikit-learn's char_wb analyzer reads text. The shipped recipe leaves the family off: on our
-  corpus the punctuation gain came from marks whose use follows the label in our writers' copy
-  (see training/default.toml and benchmarks/style_shortcut.py). "space" is for teams training on
-  copy collected from real ads, where punctuation is the advertisers' own.
+  scikit-learn's char_wb analyzer reads text. The shipped recipe reads "space" since its corpus
+  was balanced for register; training/default.toml and benchmarks/style_shortcut.py give the
+  measurements, and why the family was off while the older copy's marks followed the label.
 - Squeezed character n-grams (n = min..max) run over the word characters only, with spaces,
   punctuation and symbols removed, so "최 고", "f.r.e.e" and "무.료" read "최고", "free", "무료"
   and obfuscated or oddly spaced Korean still matches.
 - Each n-gram is identified by a 64-bit polynomial hash of its code points (family, length and
   content mixed in), so the vocabulary is a set of integers and lookups run inside NumPy.
+- Body word n-grams (n = 1..body_ngram_max; 0 turns the family off): the word n-grams that start
+  after the text's first line break ("\n" in the original text), hashed again as a family of their
+  own. Real ads put the claim in the first line and the terms, footnotes and small print below it,
+  so the same words can weigh differently in the body ("별도", "renews at") than in the headline.
 - Weights: sublinear tf (1 + log count) times smoothed idf, L2-normalised per family and row.
 
 `reference_ngrams` computes the n-grams of one text in plain Python; `extract_occurrences`
@@ -47,8 +50,9 @@ if TYPE_CHECKING:  # scipy is imported where it is used, so scoring with the C k
 FAMILY_WORD = 0
 FAMILY_CHAR = 1  # squeezed characters
 FAMILY_WB = 2  # word-boundary characters
-FAMILY_NAMES = ("word", "char", "wb")
-N_FAMILIES = 3
+FAMILY_BODY = 3  # word n-grams after the first line break
+FAMILY_NAMES = ("word", "char", "wb", "body")
+N_FAMILIES = 4
 WB_TOKENS = ("word", "space")  # what the word-boundary family pads: word tokens, or non-space runs
 
 _MASK = (1 << 64) - 1
@@ -57,6 +61,7 @@ _P_INV = pow(_P, -1, 1 << 64)
 _LENGTH_MIX = 0xC2B2AE3D27D4EB4F
 _PAIR_MIX = 0x165667B19E3779F9
 _SEEDS = (0x51ED270B27A2B1D3, 0x2545F4914F6CDD1D, 0x3C6EF372FE94F82B)  # word, char, wb
+_BODY_SEED = 0x6A09E667F3BCC909  # a body n-gram's hash is its word n-gram's hash mixed again with this
 _PAD = 32
 
 _CLASS_OTHER, _CLASS_WORD, _CLASS_SYMBOL = 0, 1, 2
@@ -115,6 +120,7 @@ class FeatureSpec:
     feature_version: int = 2
     wb_tokens: str = "word"  # "word": word tokens only; "space": runs of non-space characters
     symbols: str = "all"  # "all": emoji, pictographs and currency signs are tokens; "currency": only the last
+    body_ngram_max: int = 0  # word n-grams after the first line break, as their own family; 0: off
 
     def validate(self) -> None:
         if not 1 <= self.word_ngram_max <= 3:
@@ -129,6 +135,8 @@ class FeatureSpec:
             raise ValueError(f"wb_tokens must be one of {', '.join(WB_TOKENS)}")
         if self.symbols not in SYMBOLS:
             raise ValueError(f"symbols must be one of {', '.join(SYMBOLS)}")
+        if not 0 <= self.body_ngram_max <= self.word_ngram_max:
+            raise ValueError("body_ngram_max must be 0..word_ngram_max (0 turns the body family off)")
 
 
 # ----------------------------------------------------------------------------- hashing
@@ -154,6 +162,10 @@ def _hash_int(codepoints: Sequence[int], family: int) -> int:
 
 def _pair_int(first: int, second: int, family_seed: int) -> int:
     return _fmix_int((first * _PAIR_MIX + second + family_seed) & _MASK)
+
+
+def _body_int(word_hash: int) -> int:
+    return _fmix_int((word_hash + _BODY_SEED) & _MASK)
 
 
 def _fmix_array(h: np.ndarray) -> np.ndarray:
@@ -228,9 +240,17 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
                 tokens.append((position, position + 1))
             position += 1
     grams: list[Ngram] = []
+    line_break = text.find("\n")  # the body starts after it; -1: the text has no body
+    body: list[Ngram] = []
+
+    def add_word(value: int, n: int, start: int, end: int) -> None:
+        grams.append(Ngram(FAMILY_WORD, value, start, end))
+        if n <= spec.body_ngram_max and 0 <= line_break < start:
+            body.append(Ngram(FAMILY_BODY, _body_int(value), start, end))
+
     token_hashes = [_hash_int([ord(c) for c in normalized[s:e]], FAMILY_WORD) for s, e in tokens]
     for i, (s, e) in enumerate(tokens):
-        grams.append(Ngram(FAMILY_WORD, token_hashes[i], offsets[s], offsets[e - 1] + 1))
+        add_word(token_hashes[i], 1, offsets[s], offsets[e - 1] + 1)
     running = token_hashes
     for n in range(2, spec.word_ngram_max + 1):
         running = [
@@ -238,7 +258,7 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
             for i in range(len(tokens) - n + 1)
         ]
         for i, value in enumerate(running):
-            grams.append(Ngram(FAMILY_WORD, value, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1))
+            add_word(value, n, offsets[tokens[i][0]], offsets[tokens[i + n - 1][1] - 1] + 1)
     if spec.wb_tokens == "word":
         segments = [(s, e) for s, e in tokens if classes[s] == _CLASS_WORD]
     else:  # runs of non-space characters (normalised text has single spaces only)
@@ -255,7 +275,7 @@ def reference_ngrams(text: str, spec: FeatureSpec) -> list[Ngram]:
         for i in range(len(squeezed) - n + 1):
             part = squeezed[i : i + n]
             grams.append(Ngram(FAMILY_CHAR, _hash_int([cp for cp, _ in part], FAMILY_CHAR), part[0][1], part[-1][1] + 1))
-    return grams
+    return grams + body
 
 
 # ----------------------------------------------------------------------------- batch
@@ -307,7 +327,21 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
     tok_start, tok_end = tok_start[order], tok_end[order]
     tok_doc = doc[tok_start] if len(tok_start) else np.zeros(0, np.int64)
     tok_hash = _substring_hashes(cps, tok_start, tok_end, FAMILY_WORD)
-    parts.append((tok_doc, tok_hash, original[tok_start], original[tok_end - 1] + 1, FAMILY_WORD))
+    body_parts: list[tuple[np.ndarray, ...]] = []
+    if spec.body_ngram_max > 0:
+        # a token is in the body when it starts after its text's first line break
+        line_break = np.fromiter((text.find("\n") for text in texts), dtype=np.int64, count=len(texts))
+        in_body = (line_break[tok_doc] >= 0) & (original[tok_start] > line_break[tok_doc]) if len(tok_start) else np.zeros(0, bool)
+
+    def add_word(docs: np.ndarray, hashes: np.ndarray, starts: np.ndarray, ends: np.ndarray, n: int, first_token: np.ndarray) -> None:
+        parts.append((docs, hashes, starts, ends, FAMILY_WORD))
+        if n <= spec.body_ngram_max:
+            keep = in_body[first_token]
+            with np.errstate(over="ignore"):
+                body_hashes = _fmix_array(hashes[keep] + np.uint64(_BODY_SEED))
+            body_parts.append((docs[keep], body_hashes, starts[keep], ends[keep], FAMILY_BODY))
+
+    add_word(tok_doc, tok_hash, original[tok_start], original[tok_end - 1] + 1, 1, np.arange(len(tok_start)))
     running = tok_hash
     for n in range(2, spec.word_ngram_max + 1):
         count = len(tok_start) - n + 1
@@ -317,7 +351,7 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
         running = _fmix_array(running[:count] * np.uint64(_PAIR_MIX) + tok_hash[n - 1 :] + np.uint64(_SEEDS[FAMILY_WORD] + n))
         # keep the full running array aligned by index; mask invalid ones out at the end
         idx = np.flatnonzero(valid)
-        parts.append((tok_doc[idx], running[idx], original[tok_start[idx]], original[tok_end[idx + n - 1] - 1] + 1, FAMILY_WORD))
+        add_word(tok_doc[idx], running[idx], original[tok_start[idx]], original[tok_end[idx + n - 1] - 1] + 1, n, idx)
 
     # character n-grams over the squeezed stream
     word_pos = np.flatnonzero(classes == _CLASS_WORD)
@@ -363,6 +397,7 @@ def extract_occurrences(texts: Sequence[str], spec: FeatureSpec) -> Occurrences:
             last_char = source[starts + n - 1]
             parts.append((doc[first_char], hashes, original[first_char], original[last_char] + 1, FAMILY_WB))
 
+    parts += body_parts
     return Occurrences(
         doc=np.concatenate([p[0] for p in parts]).astype(np.int64),
         family=np.concatenate([np.full(len(p[0]), p[4], dtype=np.uint8) for p in parts]),
@@ -510,8 +545,8 @@ class Vocabulary:
 def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]:
     """A readable name for each column, found in `texts` (hashing keeps no strings).
 
-    Word n-grams read as their normalised words ("w:100% 효과"); character n-grams as their
-    squeezed characters ("c:최고"). Columns not seen in `texts` are named "?".
+    Word n-grams read as their normalised words ("w:100% 효과"), body n-grams the same way ("t:별도");
+    character n-grams as their squeezed characters ("c:최고"). Columns not seen in `texts` are named "?".
     """
     names = ["?"] * vocabulary.n_features
     classify = _CLASSIFIERS[vocabulary.spec.symbols][0]
@@ -532,6 +567,8 @@ def describe_features(vocabulary: Vocabulary, texts: Sequence[str]) -> list[str]
                     piece = form.replace(" ", "␣")
                     break
             names[int(columns[index])] = "b:" + piece
+        elif occurrences.family[index] == FAMILY_BODY:
+            names[int(columns[index])] = "t:" + piece  # "t" for the terms below the first line
         else:
             names[int(columns[index])] = "w:" + piece
     return names

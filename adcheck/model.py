@@ -262,7 +262,7 @@ def reference_risk(model: AdModel, text: str) -> float:
         vocabulary._reference_lookup = lookup
     counts = Counter(lookup[g.hash] for g in reference_ngrams(text, model.spec) if g.hash in lookup)
     weights = {col: (1.0 + math.log(n)) * float(vocabulary.idf[col]) for col, n in counts.items()}
-    norms = [0.0, 0.0, 0.0]
+    norms = [0.0] * N_FAMILIES
     for col, w in weights.items():
         norms[int(vocabulary.families[col])] += w * w
     norms = [math.sqrt(v) or 1.0 for v in norms]

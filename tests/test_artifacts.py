@@ -135,7 +135,26 @@ def test_format_follows_the_spec_and_format_1_payloads_load(tiny_model, sample_r
     assert load_model(tmp_path / "m2").spec.symbols == "currency" and saved.spec.symbols == "currency"
 
 
-@pytest.mark.parametrize("change", [{"symbols": "emoji"}, {"wb_tokens": "chars"}, {"future_key": 1}])
+def test_a_spec_with_the_body_family_is_format_3_and_loads(tiny_model, sample_rows, tmp_path):
+    """The body family changes which n-grams a text has, so a reader that does not know the key must
+    refuse the model (format 3); a spec without it stays format 1 or 2 and omits the key."""
+    import dataclasses
+
+    from adcheck.artifacts import _model_payload
+    from adcheck.features import Vocabulary
+
+    assert "body_ngram_max" not in _model_payload(tiny_model)["feature_spec"]
+    vocab = tiny_model.vocabulary
+    body = dataclasses.replace(tiny_model, vocabulary=Vocabulary(vocab.hashes, vocab.families, vocab.idf,
+                                                                 dataclasses.replace(vocab.spec, body_ngram_max=1)))
+    payload = _model_payload(body)
+    assert payload["format_version"] == 3 and payload["feature_spec"]["body_ngram_max"] == 1
+    save_model(body, tmp_path / "m3", dict(tiny_model.metadata))
+    assert json.loads((tmp_path / "m3" / "metadata.json").read_text(encoding="utf-8"))["format_version"] == 3
+    assert load_model(tmp_path / "m3").spec.body_ngram_max == 1
+
+
+@pytest.mark.parametrize("change", [{"symbols": "emoji"}, {"wb_tokens": "chars"}, {"future_key": 1}, {"body_ngram_max": -1}])
 def test_a_feature_spec_this_version_cannot_read_is_a_model_file_error(tiny_model, change):
     from adcheck.artifacts import _model_from_payload, _model_payload
 

@@ -41,10 +41,26 @@ def space_model(sample_rows):
     return train(_data(sample_rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
 
 
-@pytest.mark.parametrize("name", ["wide_model", "space_model"])
+@pytest.fixture(scope="module")
+def body_model(sample_rows):
+    """The shipped recipe's rules plus the body family: word n-grams after the first line break."""
+    from adcheck.features import FeatureSpec
+    from adcheck.training import TrainConfig, train
+    from tests.test_training import _data
+
+    rows = [dict(r, text=r["text"].replace(". ", ".\n", 1)) for r in sample_rows]  # give many texts a body
+    spec = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=2,
+                       wb_tokens="space", symbols="currency", body_ngram_max=2)
+    model = train(_data(rows), TrainConfig(c_values=(8.0,), feature_specs=(spec,), n_folds=3, seed=2)).model
+    assert (model.vocabulary.families == 3).any()
+    return model
+
+
+@pytest.mark.parametrize("name", ["wide_model", "space_model", "body_model"])
 def test_compiled_equals_numpy_with_every_family(name, request, sample_rows):
     wide_model = request.getfixturevalue(name)
     texts = [r["text"] for r in sample_rows[:200]] + ["", "🔥🔥 최 고 ＮＯ．１ 1+1 100% ₩39,900!!", "a" * 5000]
+    texts += [t.replace(". ", ".\n", 1) for t in texts[:60]] + ["\n", "headline\n\n*fee extra\r\nrenews", "첫 줄\n둘째 줄 ₩9,900 별도"]
     assert np.allclose(wide_model.predict_proba(texts), _numpy_twin(wide_model).predict_proba(texts), rtol=0, atol=1e-9)
     for text in texts[:30]:
         assert abs(wide_model.predict_proba([text])[0] - reference_risk(wide_model, text)) < 1e-9
@@ -205,7 +221,7 @@ def test_kernel_refuses_a_table_naming_columns_the_model_lacks(wide_model):
             codepoints, starts, _MAPPING.known.view(np.uint8), _MAPPING.length, _MAPPING.first, _MAPPING.flat,
             _CHAR_CLASS._values, scorer.pairs, scorer.shift, scorer.filter, scorer.risk_columns[:1].copy(),
             scorer.families[:1].copy(), 1, spec.word_ngram_max, spec.char_ngram_min, spec.char_ngram_max,
-            spec.wb_ngram_min, spec.wb_ngram_max, 0, np.zeros((1, 1)), None,
+            spec.wb_ngram_min, spec.wb_ngram_max, 0, 0, np.zeros((1, 1)), None,
         )
 
 

@@ -16,6 +16,7 @@ SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=5, wb_ngra
 SPACE_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=5, min_df=1, wb_tokens="space")
 CURRENCY_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=2, wb_ngram_min=1, wb_ngram_max=3, min_df=1, symbols="currency")
 BOTH_SPEC = FeatureSpec(word_ngram_max=2, char_ngram_min=1, char_ngram_max=3, wb_ngram_min=2, wb_ngram_max=4, min_df=1, wb_tokens="space", symbols="currency")
+BODY_SPEC = FeatureSpec(word_ngram_max=3, char_ngram_min=1, char_ngram_max=2, wb_ngram_min=2, wb_ngram_max=4, min_df=1, wb_tokens="space", symbols="currency", body_ngram_max=2)
 
 
 def _batch_grams(texts, spec):
@@ -28,9 +29,9 @@ def _batch_grams(texts, spec):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b\ufe0f\u20e3❤₩")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
+@given(st.lists(st.text(alphabet=st.sampled_from(list("ab 가나최고!%+1 0🔥.,ＡＢ\u200b\ufe0f\u20e3❤₩\n\r*")) | st.characters(codec="utf-8"), max_size=40), max_size=6))
 def test_batch_occurrences_equal_reference(texts):
-    for spec in (SPEC, SPACE_SPEC, CURRENCY_SPEC, BOTH_SPEC):
+    for spec in (SPEC, SPACE_SPEC, CURRENCY_SPEC, BOTH_SPEC, BODY_SPEC):
         got = _batch_grams(texts, spec)
         for i, text in enumerate(texts):
             ref = sorted((g.family, g.hash, g.start, g.end) for g in reference_ngrams(text, spec))
@@ -82,6 +83,29 @@ def test_word_boundary_ngrams_over_space_runs_keep_punctuation():
     assert text[bang.start : bang.end] == "!!"  # the closing pad stands for the last character
     # the default reads word tokens only, as models trained before the option do
     assert FeatureSpec().wb_tokens == "word"
+
+
+def test_body_ngrams_are_the_word_ngrams_after_the_first_line_break():
+    from adcheck.features import FAMILY_BODY, FAMILY_WORD
+
+    spec = FeatureSpec(body_ngram_max=2)
+    text = "Only $9 today\n*Fee extra\nRenews monthly"
+    grams = reference_ngrams(text, spec)
+    body = [g for g in grams if g.family == FAMILY_BODY]
+    assert sorted(text[g.start : g.end] for g in body) == sorted(
+        ["Fee", "extra", "Fee extra", "extra\nRenews", "Renews", "monthly", "Renews monthly"]
+    )
+    # each is a word n-gram of the same span, hashed apart: "Fee" below the line is not "Fee" above it
+    words = {(g.start, g.end): g.hash for g in grams if g.family == FAMILY_WORD}
+    assert all((g.start, g.end) in words and words[(g.start, g.end)] != g.hash for g in body)
+    headline_fee = {g.hash for g in reference_ngrams("Fee extra", spec) if g.family == FAMILY_WORD}
+    assert headline_fee.isdisjoint(g.hash for g in body)
+    # a text without a line break has no body; the family is off by default, as models trained before it read text
+    assert not [g for g in reference_ngrams("Only $9 today *Fee extra", spec) if g.family == FAMILY_BODY]
+    assert not [g for g in reference_ngrams(text, FeatureSpec()) if g.family == FAMILY_BODY]
+    assert FeatureSpec().body_ngram_max == 0
+    with pytest.raises(ValueError, match="body_ngram_max"):
+        FeatureSpec(word_ngram_max=2, body_ngram_max=3).validate()
 
 
 def test_wb_tokens_and_symbols_must_be_known():
@@ -137,6 +161,13 @@ def test_vocabulary_min_df_and_lookup():
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     assert np.allclose(norms[:2], np.sqrt(3))  # three families, each L2-normalised
     assert norms[2] == 0
+    # the body family is a block of its own, normalised apart from the headline's words
+    body_spec = FeatureSpec(char_ngram_min=2, char_ngram_max=4, min_df=2, body_ngram_max=1)
+    texts = ["best price\nfee extra", "best price\nfee extra today", "nothing alike"]
+    occ = extract_occurrences(texts, body_spec)
+    matrix = Vocabulary.fit(occ, body_spec).transform(occ)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    assert np.allclose(norms[:2], np.sqrt(3))  # word, char and body (the wb family is off)
 
 
 def test_hash_index_finds_every_key_and_rejects_others():
