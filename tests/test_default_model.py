@@ -21,9 +21,9 @@ CLEARLY_ACCEPTABLE = [
 def test_default_model_verifies_and_loads():
     meta = verify_model_dir(default_model_dir())
     assert meta["model_id"].startswith("adcheck-default-")
-    # ships inside the package: about 20 MB since the word-boundary family (410k features); a bound
-    # that catches a runaway vocabulary, not a target
-    assert meta["artifact"]["bytes"] < 25_000_000
+    # ships inside the package: about 24 MB since the body family (492k features; 20 MB and 410k
+    # before it); a bound that catches a runaway vocabulary, not a target
+    assert meta["artifact"]["bytes"] < 30_000_000
     model = load_model()
     assert model.model_id == meta["model_id"]
 
@@ -59,8 +59,9 @@ def test_default_model_reads_claims_not_punctuation():
 
     Judged against the same words written calm: the marks may move the risk a little (the
     word-boundary n-grams read punctuation), not into the high band, and the lawful words stay low.
-    The restock line sits near the medium threshold on its words alone (0.255 calm, 0.274 loud with
-    adcheck-default-780ca65b514d; the medium band starts at 0.262)."""
+    The restock line sat near the medium threshold on its words alone with adcheck-default-780ca65b514d
+    (0.255 calm, 0.274 loud; medium from 0.262); adcheck-default-1c245649647d puts it at 0.195 and 0.214
+    (medium from 0.281)."""
     model = load_model()
     for loud, calm in LOUD_BUT_LAWFUL:
         loud_result, calm_result = model.score([loud, calm])
@@ -68,6 +69,32 @@ def test_default_model_reads_claims_not_punctuation():
         assert loud_result.band != "high", loud
         assert loud_result.risk - calm_result.risk < 0.06, (loud, loud_result.risk, calm_result.risk)
     assert all(r.band in ("medium", "high") for r in model.score(CALM_BUT_DECEPTIVE))
+
+
+# the same headline over a footnote that takes it back, and over one that only adds honest detail:
+# written for this test, not in the corpus
+SAME_HEADLINE_OTHER_FOOTNOTE = [
+    ("Gym membership, just $10 a month!\n*Plus a $199 annual maintenance fee; 24-month minimum term; $150 to cancel early.",
+     "Gym membership, just $10 a month!\n*Price includes tax. No annual fee; cancel online any time."),
+    ("스마트워치 289,000원 → 오늘 99,000원!\n※ 289,000원은 출시 예정 가격으로, 이 가격에 판매된 적은 없습니다.",
+     "스마트워치 289,000원 → 오늘 99,000원!\n※ 289,000원은 지난달 1일~30일 당사 몰 판매가입니다."),
+    ("Free trial of StreamBox Premium, start watching today!\n*Card required. Billed $17.99/month after 7 days unless cancelled; renews automatically.",
+     "Free trial of StreamBox Premium, start watching today!\n*No card required. The trial ends after 7 days and nothing is billed."),
+    ("Same-day delivery on every order 🚚\n*Orders ship from our overseas warehouse; delivery takes 10-14 days.",
+     "Same-day delivery on every order 🚚\n*Order by 1 pm, within the city limits; the cut-off is shown at checkout."),
+]
+
+
+def test_default_model_reads_the_footnote_under_the_same_headline():
+    """The fact below the line decides (D20): a footnote that takes the headline back is flagged, an
+    honest one is not, under the same words above it. adcheck-default-1c245649647d, the first model
+    with the body family, puts the pairs 0.76-0.89 apart; the model before it 0.54-0.85."""
+    model = load_model()
+    for taken_back, honest in SAME_HEADLINE_OTHER_FOOTNOTE:
+        bad, good = model.score([taken_back, honest])
+        assert bad.band == "high", (taken_back, bad.risk)
+        assert good.band == "low", (honest, good.risk)
+        assert bad.risk - good.risk > 0.4
 
 
 # everyday listings and notices, full of numbers ("in 5 colours", "up to 24 hours"), written for this
