@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -78,6 +79,41 @@ def log_count_ratio(matrix, y: np.ndarray, alpha: float) -> np.ndarray:
     return np.log((p / p.sum()) / (q / q.sum()))
 
 
+class _SolverLock:
+    """Lets primal liblinear fits run side by side but a dual fit only alone.
+
+    scikit-learn's liblinear keeps one random generator for the whole process: every fit reseeds it
+    (with the GIL held, before the fit), and the dual solver draws its coordinate order from it while
+    the fit runs without the GIL. Two fits at once would reseed or draw from a dual fit's stream and
+    change its result with the timing of the threads. The primal solver draws nothing, so primal fits
+    may share; a dual fit holds the lock alone, from its reseeding to its last draw."""
+
+    def __init__(self) -> None:
+        self._condition = threading.Condition()
+        self._shared = 0
+        self._exclusive = False
+
+    def acquire(self, exclusive: bool) -> None:
+        with self._condition:
+            if exclusive:
+                self._condition.wait_for(lambda: not self._exclusive and self._shared == 0)
+                self._exclusive = True
+            else:
+                self._condition.wait_for(lambda: not self._exclusive)
+                self._shared += 1
+
+    def release(self, exclusive: bool) -> None:
+        with self._condition:
+            if exclusive:
+                self._exclusive = False
+            else:
+                self._shared -= 1
+            self._condition.notify_all()
+
+
+_SOLVER_LOCK = _SolverLock()
+
+
 def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float | None = None,
               class_weight: str | None = None, dual: bool = False) -> LinearHead:
     """L2-regularised logistic regression by liblinear: its primal trust-region Newton solver, or with
@@ -88,7 +124,12 @@ def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float 
     y = y.astype(bool)
     ratio = log_count_ratio(matrix, y, nb_alpha) if nb_alpha is not None else None
     clf = LogisticRegression(C=c_value, solver="liblinear", dual=dual, random_state=seed, max_iter=2000, class_weight=class_weight)
-    clf.fit(matrix @ sparse.diags(ratio) if ratio is not None else matrix, y.astype(int))
+    scaled = matrix @ sparse.diags(ratio) if ratio is not None else matrix
+    _SOLVER_LOCK.acquire(exclusive=dual)
+    try:
+        clf.fit(scaled, y.astype(int))
+    finally:
+        _SOLVER_LOCK.release(exclusive=dual)
     coef = clf.coef_[0] * ratio if ratio is not None else clf.coef_[0]  # x·(r∘w) = (x∘r)·w
     # parameters are rounded to float32 once, here: the model file stores them as float32 and every
     # scoring path computes with exactly these values (in float64)
@@ -121,7 +162,8 @@ def _in_order(function: Callable, items: Iterable, jobs: int) -> Iterator:
 
     The fits are independent and liblinear and NumPy's large array operations release the GIL, so
     threads use the cores without copying the features into other processes. Each fit is
-    deterministic, so the result does not depend on the number of threads."""
+    deterministic (dual fits run one at a time: `_SolverLock`), so the result does not depend on the
+    number of threads."""
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
         yield from map(function, items)

@@ -295,6 +295,58 @@ def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_r
         train(data, config, jobs=-1)
 
 
+def test_a_dual_fit_never_runs_beside_another_fit_and_primal_fits_share(monkeypatch):
+    """scikit-learn's liblinear reseeds one process-wide generator at every fit and its dual solver
+    draws from it mid-fit, so a dual fit beside any other fit could change with thread timing (a CI
+    rebuild of the shipped model once did). Primal fits draw nothing and may overlap."""
+    import threading
+    import time as clock
+
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    import adcheck.training as training
+
+    active: list[bool] = []  # the dual flag of each fit running now
+    seen: list[tuple[bool, int, int]] = []  # (dual, fits running at its start, at its end)
+    guard = threading.Lock()
+    fit = LogisticRegression.fit
+
+    def watched_fit(self, *args, **kwargs):
+        with guard:
+            active.append(self.dual)
+            started = len(active)
+        clock.sleep(0.02)  # widen the window another thread could enter
+        try:
+            return fit(self, *args, **kwargs)
+        finally:
+            with guard:
+                seen.append((self.dual, started, len(active)))
+                active.remove(self.dual)
+
+    monkeypatch.setattr(LogisticRegression, "fit", watched_fit)
+    rng = np.random.default_rng(0)
+    matrix = sparse.csr_matrix(rng.random((60, 30)))
+    y = np.arange(60) % 2 == 0
+    solo = training._fit_head(matrix, y, 4.0, 13, 1.0, dual=True)
+    seen.clear()
+    results: list = []
+
+    def work(dual: bool) -> None:
+        results.append((dual, training._fit_head(matrix, y, 4.0, 13, 1.0, dual=dual)))
+
+    threads = [threading.Thread(target=work, args=(k % 3 == 0,)) for k in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(start == end == 1 for dual, start, end in seen if dual)  # alone from start to end
+    assert any(start > 1 or end > 1 for dual, start, end in seen if not dual)  # primal fits shared
+    for dual, head in results:
+        if dual:
+            assert np.array_equal(head.coef, solo.coef) and head.intercept == solo.intercept
+
+
 def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample_rows):
     from typer.testing import CliRunner
 
