@@ -16,7 +16,7 @@ import numpy as np
 from adcheck import __version__
 from adcheck.digest import file_sha256
 from adcheck.errors import ModelFileError
-from adcheck.features import FeatureSpec, Vocabulary
+from adcheck.features import FAMILY_BODY, N_FAMILIES, FeatureSpec, Vocabulary
 from adcheck.model import AdModel, LinearHead
 
 MODEL_FILE = "model.joblib"
@@ -97,6 +97,11 @@ def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
         spec.validate()
     except (TypeError, ValueError) as exc:
         raise ModelFileError(f"the model's feature spec is not one this adcheck ({__version__}) reads: {exc}") from exc
+    families = np.asarray(payload["vocabulary_families"])
+    # the scoring kernel indexes its per-family norms by these values: a family this version does not
+    # compute, or body features in a model whose spec has the family off, are a broken file
+    if len(families) and (families.max() >= N_FAMILIES or (families.max() == FAMILY_BODY and not spec.body_ngram_max)):
+        raise ModelFileError("the model's vocabulary names a feature family its spec does not compute; retrain it with `adcheck train`")
     vocabulary = Vocabulary(payload["vocabulary_hashes"], payload["vocabulary_families"], np.asarray(payload["idf"], dtype=np.float64), spec)
     heads = {
         code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))

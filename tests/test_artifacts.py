@@ -154,6 +154,20 @@ def test_a_spec_with_the_body_family_is_format_3_and_loads(tiny_model, sample_ro
     assert load_model(tmp_path / "m3").spec.body_ngram_max == 1
 
 
+@pytest.mark.parametrize("family", [3, 7])
+def test_a_vocabulary_family_the_spec_does_not_compute_is_a_model_file_error(tiny_model, family):
+    """Family 3 (the body) in a model whose spec has it off, or a family no version computes: the
+    kernel indexes its norms by family, so such a file is refused before anything scores with it."""
+    from adcheck.artifacts import _model_from_payload, _model_payload
+
+    payload = _model_payload(tiny_model)
+    families = np.array(payload["vocabulary_families"], copy=True)
+    families[0] = family
+    payload["vocabulary_families"] = families
+    with pytest.raises(ModelFileError, match="feature family its spec does not compute"):
+        _model_from_payload(payload, dict(tiny_model.metadata))
+
+
 @pytest.mark.parametrize("change", [{"symbols": "emoji"}, {"wb_tokens": "chars"}, {"future_key": 1}, {"body_ngram_max": -1}])
 def test_a_feature_spec_this_version_cannot_read_is_a_model_file_error(tiny_model, change):
     from adcheck.artifacts import _model_from_payload, _model_payload
