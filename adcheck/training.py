@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -157,19 +160,53 @@ def resolve_jobs(jobs: int) -> int:
     return jobs or os.cpu_count() or 1
 
 
-def _in_order(function: Callable, items: Iterable, jobs: int) -> Iterator:
-    """function(item) for each item, yielded in the items' order, computed on up to `jobs` threads.
+def _in_order(function: Callable, items: Iterable, jobs: int, processes: bool = False) -> Iterator:
+    """function(item) for each item, yielded in the items' order, computed on up to `jobs` threads, or
+    with `processes` on up to `jobs` forked worker processes where the platform forks.
 
     The fits are independent and liblinear and NumPy's large array operations release the GIL, so
     threads use the cores without copying the features into other processes. Each fit is
-    deterministic (dual fits run one at a time: `_SolverLock`), so the result does not depend on the
-    number of threads."""
+    deterministic (dual fits run one at a time in a process: `_SolverLock`), so the result does not
+    depend on the number of threads. Work made mostly of dual fits (the category heads) would run one
+    fit at a time on threads; each forked process has its own liblinear generator, so there they run
+    side by side, with the same results."""
     items = list(items)
     if jobs <= 1 or len(items) <= 1:
         yield from map(function, items)
         return
+    if processes and _can_fork():
+        yield from _in_forked_processes(function, items, jobs)
+        return
     with ThreadPoolExecutor(min(jobs, len(items)), thread_name_prefix="adcheck-train") as pool:
         yield from pool.map(function, items)
+
+
+# what forked workers compute: set before the pool forks them, so they inherit it instead of having
+# the function (a closure over the features) pickled to them; only item numbers and results travel
+_FORKED_WORK: list[tuple[Callable, list]] = []
+
+
+def _can_fork() -> bool:
+    # macOS can fork but its system libraries are not safe to use in a forked child
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _run_forked(index: int):
+    function, items = _FORKED_WORK[-1]
+    return function(items[index])
+
+
+def _in_forked_processes(function: Callable, items: list, jobs: int) -> Iterator:
+    _FORKED_WORK.append((function, items))
+    try:
+        with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+            yield from pool.map(_run_forked, range(len(items)))
+    except BrokenProcessPool as error:
+        raise TrainingError(
+            f"a training worker process died ({error}); it may have run out of memory: retry with fewer --jobs"
+        ) from error
+    finally:
+        _FORKED_WORK.pop()
 
 
 def grouped_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -257,7 +294,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
             return _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
 
-        for (_, test_rows), predictions in zip(folds, _in_order(fold_categories, folds, jobs)):
+        for (_, test_rows), predictions in zip(folds, _in_order(fold_categories, folds, jobs, processes=True)):
             for code, values in predictions.items():
                 conditional_oof[code][test_rows] = values
                 category_oof[code][test_rows] = values * best_oof[test_rows]
@@ -369,7 +406,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         # a head that cannot be fitted without this source stays at 0 for it: counted as misses, not skipped
         return test_rows, source_risk, _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
 
-    for number, (name, predictions) in enumerate(zip(names, _in_order(held_out_predictions, names, jobs)), 1):
+    for number, (name, predictions) in enumerate(zip(names, _in_order(held_out_predictions, names, jobs, processes=True)), 1):
         if predictions is None:
             skipped_sources.append(name)
             continue

@@ -1,3 +1,5 @@
+import sys
+
 import numpy as np
 import pytest
 
@@ -121,7 +123,7 @@ def _write_sources(tmp_path, rows, n_sources):
     paths = []
     for k in range(n_sources):
         folder = tmp_path / f"writer{k}"
-        folder.mkdir()
+        folder.mkdir(parents=True)
         path = folder / "batch.jsonl"
         chosen = [r for r in rows if zlib.crc32(r["group"].encode()) % n_sources == k]
         path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
@@ -293,6 +295,68 @@ def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_r
     assert np.array_equal(parallel.model.predict_proba(texts), serial.model.predict_proba(texts))
     with pytest.raises(TrainingError, match="jobs must be 0"):
         train(data, config, jobs=-1)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked training workers are used on Linux only")
+def test_category_heads_and_held_out_sources_run_in_forked_processes_with_the_same_results(tmp_path, sample_rows, monkeypatch):
+    """Dual fits must run one at a time in a process (the solver lock), so the category heads and the
+    held-out sources, mostly dual fits, run in forked worker processes: side by side, same results."""
+    import os
+
+    import adcheck.training as training
+    from adcheck.readers import load_labeled
+
+    paths = _write_sources(tmp_path / "data", sample_rows, 4)
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder")
+    serial = train(data, config, jobs=1)
+    log = tmp_path / "pids.txt"
+    category_fit = training._fit_category_head
+
+    def recording_category_fit(*args, **kwargs):
+        with open(log, "a", encoding="utf-8") as fh:  # the workers' memory is their own: a file tells
+            fh.write(f"{os.getpid()}\n")
+        return category_fit(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_fit_category_head", recording_category_fit)
+    forked = train(data, config, jobs=2)
+    pids = set(log.read_text(encoding="utf-8").split())
+    assert str(os.getpid()) in pids  # the final model's heads are fitted here
+    # the cross-validated and held-out ones by the workers (a pool of two for each stage)
+    assert 2 <= len(pids - {str(os.getpid())}) <= 4
+    assert forked.cv_report == serial.cv_report
+    assert all(np.array_equal(forked.out_of_fold[k], serial.out_of_fold[k]) for k in serial.out_of_fold)
+    assert forked.cv_report["across_sources"]["by_source"] == serial.cv_report["across_sources"]["by_source"]
+
+    # where the platform does not fork, the same work runs on threads, with the same results
+    log.unlink()
+    monkeypatch.setattr(training, "_can_fork", lambda: False)
+    threaded = train(data, config, jobs=2)
+    assert set(log.read_text(encoding="utf-8").split()) == {str(os.getpid())}
+    assert threaded.cv_report == serial.cv_report
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked training workers are used on Linux only")
+def test_a_worker_process_that_dies_is_a_one_line_training_error(tmp_path, sample_rows, monkeypatch):
+    import os
+
+    import adcheck.training as training
+    from adcheck.readers import load_labeled
+
+    paths = _write_sources(tmp_path / "data", sample_rows, 3)
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
+    parent = os.getpid()
+    category_fit = training._fit_category_head
+
+    def dying_fit(*args, **kwargs):
+        if os.getpid() != parent:
+            os._exit(3)  # as the kernel's out-of-memory killer would end it
+        return category_fit(*args, **kwargs)
+
+    monkeypatch.setattr(training, "_fit_category_head", dying_fit)
+    with pytest.raises(TrainingError, match="a training worker process died .*retry with fewer --jobs"):
+        train(data, TrainConfig(c_values=(2.0,), n_folds=3), jobs=2)
+    assert training._FORKED_WORK == []
 
 
 def test_a_dual_fit_never_runs_beside_another_fit_and_primal_fits_share(monkeypatch):
