@@ -425,7 +425,7 @@ def train(
     ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training threads (0: all cores); the model is the same for any number.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training workers, threads or forked processes (0: all cores); the model is the same for any number.")] = 0,
 ) -> None:
     """Train a model on labeled data, choosing hyperparameters by grouped cross-validation.
 

@@ -154,7 +154,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def resolve_jobs(jobs: int) -> int:
-    """Worker threads for training: 0 means every core."""
+    """Workers (threads or forked processes) for training: 0 means every core."""
     if jobs < 0:
         raise TrainingError(f"jobs must be 0 (all cores) or more, not {jobs}")
     return jobs or os.cpu_count() or 1
@@ -235,8 +235,8 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
           jobs: int = 1) -> TrainingResult:
     """Train a model on labeled data; choose hyperparameters by grouped cross-validation.
 
-    `jobs` threads (0: all cores) fit the cross-validation folds and held-out sources side by side;
-    the model and every reported figure are the same for any number of threads."""
+    `jobs` workers (0: all cores) fit the cross-validation folds and held-out sources side by side
+    (`_in_order`); the model and every reported figure are the same for any number of workers."""
     say = progress or (lambda message: None)
     jobs = resolve_jobs(jobs)
     started = time.perf_counter()

@@ -2,7 +2,8 @@
 
 Trains the shipped recipe (training/default.toml: every C it tries, the category heads and the
 per-folder hold-out) twice in this process on the same part of the corpus: once on one thread and
-once on --jobs threads. Prints both times, their ratio, and whether the two results are identical
+once on --jobs workers (threads for the risk head's folds, forked processes on Linux for the category
+heads and the held-out sources). Prints both times, their ratio, and whether the two results are identical
 (cross-validation report, chosen C, out-of-fold values and weights). Only part of the corpus is
 used so that the serial run takes minutes, not the hour of the full corpus; --folders sets how many
 writers' folders (spread over the sorted list), so the hold-out has that many sources.
@@ -40,7 +41,7 @@ def _subset(data: LabeledData, keep: np.ndarray) -> LabeledData:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folders", type=int, default=16, help="writers' folders to train on (default 16)")
-    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="threads of the second run (default: all cores)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="workers of the second run (default: all cores)")
     args = parser.parse_args()
     options, data, _ = load_recipe()
     folder = np.asarray([Path(f).parent.name for f in data.files])
@@ -72,7 +73,7 @@ def main() -> None:
             f"{os.cpu_count()} cores."
         ),
         "",
-        "| threads | training time | speed against 1 thread |",
+        "| workers | training time | speed against 1 worker |",
         "|---|---|---|",
         f"| 1 | {timings[1]:.1f} s | 1.00x |",
         f"| {args.jobs} | {timings[args.jobs]:.1f} s | {timings[1] / timings[args.jobs]:.2f}x |",
@@ -84,9 +85,9 @@ def main() -> None:
     ]
     body = "\n".join(lines)
     print(body)
-    write_section("training-threads", "Training on several threads (`adcheck train --jobs`)", body)
+    write_section("training-threads", "Training on several workers (`adcheck train --jobs`)", body)
     if not same:
-        raise SystemExit("the threaded run differs from the serial one")
+        raise SystemExit("the run on several workers differs from the serial one")
 
 
 if __name__ == "__main__":
