@@ -162,7 +162,7 @@ def resolve_jobs(jobs: int) -> int:
 
 def _in_order(function: Callable, items: Iterable, jobs: int, processes: bool = False) -> Iterator:
     """function(item) for each item, yielded in the items' order, computed on up to `jobs` threads, or
-    with `processes` on up to `jobs` forked worker processes where the platform forks.
+    with `processes` on up to `jobs` forked worker processes where this process may fork (`_can_fork`).
 
     The fits are independent and liblinear and NumPy's large array operations release the GIL, so
     threads use the cores without copying the features into other processes. Each fit is
@@ -181,32 +181,40 @@ def _in_order(function: Callable, items: Iterable, jobs: int, processes: bool = 
         yield from pool.map(function, items)
 
 
-# what forked workers compute: set before the pool forks them, so they inherit it instead of having
-# the function (a closure over the features) pickled to them; only item numbers and results travel
-_FORKED_WORK: list[tuple[Callable, list]] = []
-
-
 def _can_fork() -> bool:
-    # macOS can fork but its system libraries are not safe to use in a forked child
-    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+    """Fork only on Linux (macOS can fork, but its system libraries are not safe in a forked child) and
+    only from a process with no other thread: a lock another thread holds at the fork (the solver
+    lock of a second training, a notebook kernel's I/O threads) would stay held in the child."""
+    return (sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+            and threading.active_count() == 1)
+
+
+# what a forked worker computes: given to it by the pool's initializer, which a forked child inherits
+# with its arguments (nothing is pickled), so the function, a closure over the features, never travels;
+# only item numbers and results do
+_WORKER_TASK: tuple[Callable, list] | None = None
+
+
+def _set_worker_task(function: Callable, items: list) -> None:
+    global _WORKER_TASK
+    _WORKER_TASK = (function, items)
 
 
 def _run_forked(index: int):
-    function, items = _FORKED_WORK[-1]
+    assert _WORKER_TASK is not None
+    function, items = _WORKER_TASK
     return function(items[index])
 
 
 def _in_forked_processes(function: Callable, items: list, jobs: int) -> Iterator:
-    _FORKED_WORK.append((function, items))
     try:
-        with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(min(jobs, len(items)), mp_context=multiprocessing.get_context("fork"),
+                                 initializer=_set_worker_task, initargs=(function, items)) as pool:
             yield from pool.map(_run_forked, range(len(items)))
     except BrokenProcessPool as error:
         raise TrainingError(
-            f"a training worker process died ({error}); it may have run out of memory: retry with fewer --jobs"
+            f"a training worker process ended abruptly ({error}); if it ran out of memory, retry with fewer --jobs"
         ) from error
-    finally:
-        _FORKED_WORK.pop()
 
 
 def grouped_folds(labels: np.ndarray, groups: np.ndarray, n_folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:

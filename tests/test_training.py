@@ -318,22 +318,51 @@ def test_category_heads_and_held_out_sources_run_in_forked_processes_with_the_sa
             fh.write(f"{os.getpid()}\n")
         return category_fit(*args, **kwargs)
 
+    forked_stages = []
+    in_forked_processes = training._in_forked_processes
+
+    def recording_in_forked_processes(function, items, jobs):
+        forked_stages.append(function.__name__)
+        return in_forked_processes(function, items, jobs)
+
     monkeypatch.setattr(training, "_fit_category_head", recording_category_fit)
+    monkeypatch.setattr(training, "_in_forked_processes", recording_in_forked_processes)
     forked = train(data, config, jobs=2)
+    # both stages made mostly of dual fits went to forked workers ...
+    assert forked_stages == ["fold_categories", "held_out_predictions"]
     pids = set(log.read_text(encoding="utf-8").split())
-    assert str(os.getpid()) in pids  # the final model's heads are fitted here
-    # the cross-validated and held-out ones by the workers (a pool of two for each stage)
+    assert str(os.getpid()) in pids  # (the final model's heads are fitted here)
+    # ... which fitted their heads: a pool of two for each stage
     assert 2 <= len(pids - {str(os.getpid())}) <= 4
     assert forked.cv_report == serial.cv_report
     assert all(np.array_equal(forked.out_of_fold[k], serial.out_of_fold[k]) for k in serial.out_of_fold)
     assert forked.cv_report["across_sources"]["by_source"] == serial.cv_report["across_sources"]["by_source"]
 
-    # where the platform does not fork, the same work runs on threads, with the same results
+    # where this process may not fork, the same work runs on threads, with the same results
     log.unlink()
+    forked_stages.clear()
     monkeypatch.setattr(training, "_can_fork", lambda: False)
     threaded = train(data, config, jobs=2)
-    assert set(log.read_text(encoding="utf-8").split()) == {str(os.getpid())}
+    assert forked_stages == [] and set(log.read_text(encoding="utf-8").split()) == {str(os.getpid())}
     assert threaded.cv_report == serial.cv_report
+
+
+def test_a_process_with_other_threads_is_not_forked():
+    """A lock another thread holds at the fork would stay held in the child (a notebook kernel's I/O
+    threads, a second training on a thread), so training forks only a single-threaded process."""
+    import threading
+
+    import adcheck.training as training
+
+    assert training._can_fork() == sys.platform.startswith("linux")
+    release = threading.Event()
+    other = threading.Thread(target=release.wait)
+    other.start()
+    try:
+        assert not training._can_fork()
+    finally:
+        release.set()
+        other.join()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked training workers are used on Linux only")
@@ -354,9 +383,8 @@ def test_a_worker_process_that_dies_is_a_one_line_training_error(tmp_path, sampl
         return category_fit(*args, **kwargs)
 
     monkeypatch.setattr(training, "_fit_category_head", dying_fit)
-    with pytest.raises(TrainingError, match="a training worker process died .*retry with fewer --jobs"):
+    with pytest.raises(TrainingError, match="a training worker process ended abruptly .*if it ran out of memory, retry with fewer --jobs"):
         train(data, TrainConfig(c_values=(2.0,), n_folds=3), jobs=2)
-    assert training._FORKED_WORK == []
 
 
 def test_a_dual_fit_never_runs_beside_another_fit_and_primal_fits_share(monkeypatch):
