@@ -1,3 +1,4 @@
+import re
 import sys
 
 import numpy as np
@@ -297,54 +298,93 @@ def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_r
         train(data, config, jobs=-1)
 
 
+# Run in a fresh interpreter: training forks only a process with no other thread, and earlier tests
+# may leave idle threads behind in this one (a Dask or thread pool). argv: mode, pid log, data files.
+_FORKED_TRAINING_SCRIPT = """
+import json, os, sys
+import numpy as np
+import adcheck.training as training
+from adcheck.errors import TrainingError
+from adcheck.readers import load_labeled
+from adcheck.training import TrainConfig, train
+
+mode, log, paths = sys.argv[1], sys.argv[2], sys.argv[3:]
+data = load_labeled(paths, group_col="group", negative=["acceptable"])
+config = TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder")
+parent = os.getpid()
+result = {"parent": parent, "can_fork": training._can_fork()}
+category_fit = training._fit_category_head
+in_forked_processes = training._in_forked_processes
+stages = []
+
+def recording_category_fit(*args, **kwargs):
+    if mode == "die" and os.getpid() != parent:
+        os._exit(3)  # as the kernel's out-of-memory killer would end it
+    with open(log, "a", encoding="utf-8") as fh:  # the workers' memory is their own: a file tells
+        fh.write(f"{os.getpid()}\\n")
+    return category_fit(*args, **kwargs)
+
+def recording_in_forked_processes(function, items, jobs):
+    stages.append(function.__name__)
+    return in_forked_processes(function, items, jobs)
+
+if mode == "same":
+    serial = train(data, config, jobs=1)
+training._fit_category_head = recording_category_fit
+training._in_forked_processes = recording_in_forked_processes
+try:
+    forked = train(data, config, jobs=2)
+except TrainingError as error:
+    result["error"] = str(error)
+else:
+    result["same"] = (
+        forked.cv_report == serial.cv_report
+        and all(np.array_equal(forked.out_of_fold[k], serial.out_of_fold[k]) for k in serial.out_of_fold)
+        and np.array_equal(forked.model.risk_head.coef, serial.model.risk_head.coef)
+    )
+result["stages"] = stages
+print(json.dumps(result))
+"""
+
+
+def _train_in_fresh_process(mode: str, tmp_path, sample_rows, n_sources: int) -> tuple[dict, set[str]]:
+    import json
+    import subprocess
+
+    paths = _write_sources(tmp_path / "data", sample_rows, n_sources)
+    log = tmp_path / "pids.txt"
+    done = subprocess.run([sys.executable, "-c", _FORKED_TRAINING_SCRIPT, mode, str(log), *map(str, paths)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    pids = set(log.read_text(encoding="utf-8").split()) if log.exists() else set()
+    return json.loads(done.stdout.strip().splitlines()[-1]), pids
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked training workers are used on Linux only")
 def test_category_heads_and_held_out_sources_run_in_forked_processes_with_the_same_results(tmp_path, sample_rows, monkeypatch):
     """Dual fits must run one at a time in a process (the solver lock), so the category heads and the
     held-out sources, mostly dual fits, run in forked worker processes: side by side, same results."""
-    import os
-
     import adcheck.training as training
     from adcheck.readers import load_labeled
 
-    paths = _write_sources(tmp_path / "data", sample_rows, 4)
-    data = load_labeled(paths, group_col="group", negative=["acceptable"])
-    config = TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder")
-    serial = train(data, config, jobs=1)
-    log = tmp_path / "pids.txt"
-    category_fit = training._fit_category_head
-
-    def recording_category_fit(*args, **kwargs):
-        with open(log, "a", encoding="utf-8") as fh:  # the workers' memory is their own: a file tells
-            fh.write(f"{os.getpid()}\n")
-        return category_fit(*args, **kwargs)
-
-    forked_stages = []
-    in_forked_processes = training._in_forked_processes
-
-    def recording_in_forked_processes(function, items, jobs):
-        forked_stages.append(function.__name__)
-        return in_forked_processes(function, items, jobs)
-
-    monkeypatch.setattr(training, "_fit_category_head", recording_category_fit)
-    monkeypatch.setattr(training, "_in_forked_processes", recording_in_forked_processes)
-    forked = train(data, config, jobs=2)
+    result, pids = _train_in_fresh_process("same", tmp_path, sample_rows, 4)
+    assert result["can_fork"]  # a fresh single-threaded process on Linux may fork
     # both stages made mostly of dual fits went to forked workers ...
-    assert forked_stages == ["fold_categories", "held_out_predictions"]
-    pids = set(log.read_text(encoding="utf-8").split())
-    assert str(os.getpid()) in pids  # (the final model's heads are fitted here)
-    # ... which fitted their heads: a pool of two for each stage
-    assert 2 <= len(pids - {str(os.getpid())}) <= 4
-    assert forked.cv_report == serial.cv_report
-    assert all(np.array_equal(forked.out_of_fold[k], serial.out_of_fold[k]) for k in serial.out_of_fold)
-    assert forked.cv_report["across_sources"]["by_source"] == serial.cv_report["across_sources"]["by_source"]
+    assert result["stages"] == ["fold_categories", "held_out_predictions"]
+    assert str(result["parent"]) in pids  # (the final model's heads are fitted in the parent)
+    # ... which fitted their heads (a pool of two for each stage), and every figure equals the serial run's
+    assert 2 <= len(pids - {str(result["parent"])}) <= 4
+    assert result["same"] is True
 
     # where this process may not fork, the same work runs on threads, with the same results
-    log.unlink()
-    forked_stages.clear()
+    data = load_labeled(_write_sources(tmp_path / "again", sample_rows, 4), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder")
+    serial = train(data, config, jobs=1)
+    forked_stages = []
     monkeypatch.setattr(training, "_can_fork", lambda: False)
+    monkeypatch.setattr(training, "_in_forked_processes", lambda function, items, jobs: forked_stages.append(function))
     threaded = train(data, config, jobs=2)
-    assert forked_stages == [] and set(log.read_text(encoding="utf-8").split()) == {str(os.getpid())}
-    assert threaded.cv_report == serial.cv_report
+    assert forked_stages == [] and threaded.cv_report == serial.cv_report
 
 
 def test_a_process_with_other_threads_is_not_forked():
@@ -354,37 +394,23 @@ def test_a_process_with_other_threads_is_not_forked():
 
     import adcheck.training as training
 
-    assert training._can_fork() == sys.platform.startswith("linux")
     release = threading.Event()
     other = threading.Thread(target=release.wait)
     other.start()
     try:
-        assert not training._can_fork()
+        assert threading.active_count() > 1 and not training._can_fork()
     finally:
         release.set()
         other.join()
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forked training workers are used on Linux only")
-def test_a_worker_process_that_dies_is_a_one_line_training_error(tmp_path, sample_rows, monkeypatch):
-    import os
-
-    import adcheck.training as training
-    from adcheck.readers import load_labeled
-
-    paths = _write_sources(tmp_path / "data", sample_rows, 3)
-    data = load_labeled(paths, group_col="group", negative=["acceptable"])
-    parent = os.getpid()
-    category_fit = training._fit_category_head
-
-    def dying_fit(*args, **kwargs):
-        if os.getpid() != parent:
-            os._exit(3)  # as the kernel's out-of-memory killer would end it
-        return category_fit(*args, **kwargs)
-
-    monkeypatch.setattr(training, "_fit_category_head", dying_fit)
-    with pytest.raises(TrainingError, match="a training worker process ended abruptly .*if it ran out of memory, retry with fewer --jobs"):
-        train(data, TrainConfig(c_values=(2.0,), n_folds=3), jobs=2)
+def test_a_worker_process_that_dies_is_a_one_line_training_error(tmp_path, sample_rows):
+    result, _ = _train_in_fresh_process("die", tmp_path, sample_rows, 3)
+    assert result["stages"] == ["fold_categories"]
+    assert "\n" not in result["error"]
+    assert re.match(r"a training worker process ended abruptly \(.+\); if it ran out of memory, retry with fewer --jobs$",
+                    result["error"]), result["error"]
 
 
 def test_a_dual_fit_never_runs_beside_another_fit_and_primal_fits_share(monkeypatch):
