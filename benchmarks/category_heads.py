@@ -7,8 +7,8 @@ it back. It compares, on the recipe's grouped folds (twins never straddle a fold
 
 - the shipped heads at other values of C (the risk head's C is the shipped model's);
 - heads fitted on every text (a category's positives against all other texts, acceptable ones
-  included, so that near-miss twins teach the head directly), alone, times the risk, and times the
-  risk and the shipped head together.
+  included, so that near-miss twins teach the head directly; classes weighted as the recipe's
+  `category_weights` says), alone, times the risk, and times the risk and the shipped head together.
 
 Each variant's threshold per category is chosen for F1 on its own out-of-fold values (as training
 does), so every figure is a little optimistic, alike for all. Also prints, for the shipped heads,
