@@ -12,6 +12,7 @@ from pathlib import Path
 from adcheck.atomic import write_text_atomic
 from adcheck.normalize import normalize_text
 from adcheck.taxonomy import CATEGORY_CODES, LABEL_ACCEPTABLE, LABEL_MISLEADING, LABELS, LANGUAGES, parse_categories
+from adcheck.triggers import find_triggers
 
 CORPUS_COLUMNS = ("id", "text", "label", "categories", "lang", "channel", "domain", "group", "note")
 NOTE_TAGS = ("near-miss", "subtle", "obfuscated")
@@ -69,6 +70,31 @@ def _tag(note: str) -> str | None:
     return None
 
 
+def _tag_problems(text: str, label: str, note: str) -> list[str]:
+    """Where a row's note tag disagrees with the guideline's closed trigger list (D25, D43, D51).
+
+    Rows without a note are not checked (a file that records no reasons uses no tags), nor are
+    obfuscated texts (their listed words are disguised) or words the list's rules leave unsure."""
+    if not note.strip():
+        return []
+    tag = _tag(note)
+    if tag == "subtle" and label == LABEL_ACCEPTABLE:
+        return ["the subtle: tag is for misleading texts (guideline section 4)"]
+    if tag == "near-miss" and label == LABEL_MISLEADING:
+        return ["the near-miss: tag is for acceptable texts (guideline section 4)"]
+    if tag == "obfuscated" or label not in LABELS:
+        return []
+    hits = find_triggers(text)
+    listed = ", ".join(repr(word) for word in hits.found)
+    if label == LABEL_MISLEADING and tag == "subtle" and hits.found:
+        return [f"tagged subtle: but holds the listed trigger word(s) {listed}, which a keyword list would flag (D25, D43)"]
+    if label == LABEL_MISLEADING and tag is None and not hits.found and not hits.unsure:
+        return ["misleading text without a listed trigger word: D43 requires the subtle: tag"]
+    if label == LABEL_ACCEPTABLE and tag is None and hits.found:
+        return [f"acceptable text with the listed trigger word(s) {listed}: D51 requires the near-miss: tag"]
+    return []
+
+
 def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_RUN) -> DataCheckReport:
     """Validate labeled corpus files; every problem is reported with its file and row."""
     from adcheck.errors import InputDataError
@@ -117,6 +143,7 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
                 findings.append(Finding("error", where, f"duplicate id {row['id']!r} (first at {ids[row['id']]})"))
             else:
                 ids[row["id"]] = where
+        findings.extend(Finding("warning", where, message) for message in _tag_problems(text, label, row["note"]))
         group = row["group"] or row["id"] or where
         normalized = normalize_text(text)
         key = " ".join(_WORD.findall(normalized))
@@ -223,6 +250,8 @@ def corpus_statistics(rows: list[dict]) -> dict:
         },
         "near_miss_share_of_acceptable": round(tags_acceptable["near-miss"] / max(len(acceptable), 1), 4),
         "subtle_share_of_misleading": round(tags_misleading["subtle"] / max(len(misleading), 1), 4),
+        "trigger_free_share_of_misleading": round(
+            sum(not find_triggers(r["text"]).found for r in misleading) / max(len(misleading), 1), 4),
         "obfuscated_rows": tags_acceptable["obfuscated"] + tags_misleading["obfuscated"],
         "style_marks": style_marks(rows),
     }
@@ -238,7 +267,9 @@ def render_statistics(stats: dict) -> str:
         "- Languages: " + ", ".join(f"{k} {v} ({stats['language_share'][k]:.1%})" for k, v in stats["languages"].items()) + ".",
         f"- Groups: {stats['groups']}, of which {stats['contrastive_groups']} contrastive (a misleading text and an acceptable sibling).",
         f"- Hard cases: {stats['near_miss_share_of_acceptable']:.1%} of acceptable texts are near-misses; "
-        f"{stats['subtle_share_of_misleading']:.1%} of misleading texts are subtle; {stats['obfuscated_rows']} obfuscated texts; "
+        f"{stats['subtle_share_of_misleading']:.1%} of misleading texts are subtle "
+        f"({stats['trigger_free_share_of_misleading']:.1%} hold no listed trigger word by `adcheck.triggers`); "
+        f"{stats['obfuscated_rows']} obfuscated texts; "
         f"{stats['multi_category_misleading']} misleading texts carry more than one category.",
         f"- Length (characters): min {stats['length_chars']['min']}, median {stats['length_chars']['median']}, "
         f"max {stats['length_chars']['max']}; "

@@ -104,7 +104,7 @@ def test_cli_exit_codes_and_card_update(tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "0 error(s)" in result.stderr
     text = card.read_text(encoding="utf-8")
-    assert "old" not in text and "Rows: **2**" in text and text.endswith("after\n")
+    assert "\nold\n" not in text and "Rows: **2**" in text and text.endswith("after\n")
     bad = _write(tmp_path, "a1,,misleading,urgency,ko,banner,food,g1,n\n", name="bad.csv")
     result = runner.invoke(app, ["data", "check", str(bad), "--format", "json"])
     assert result.exit_code == 1
@@ -126,3 +126,25 @@ def test_shipped_data_card_statistics_are_current():
     text = card.read_text(encoding="utf-8")
     block = text.split(STATS_START, 1)[1].split(STATS_END, 1)[0]
     assert block.strip() == render_statistics(report.stats).strip(), "run: adcheck data check training/data/corpus --update-card training/DATA_CARD.md"
+
+
+def test_note_tags_are_checked_against_the_trigger_list(tmp_path):
+    path = _write(tmp_path, (
+        "t1,Guilt-free snacking for the whole office,misleading,health_efficacy,en,banner,food,g1,subtle: why\n"
+        "t2,Most guests book within the hour,misleading,urgency,en,banner,travel,g2,why\n"
+        "t3,Free returns within 30 days,acceptable,,en,banner,fashion,g3,plain\n"
+        "t4,A calm cotton tee,acceptable,,en,banner,fashion,g4,subtle: why\n"
+        "t5,Most rooms book within the hour,misleading,urgency,en,banner,travel,g5,subtle: why\n"
+        "t6,Free size exchanges for a month,acceptable,,en,banner,fashion,g6,near-miss: free with nothing against it\n"
+        "t7,f.r.e.e gift with every order,acceptable,,en,banner,fashion,g7,obfuscated: every buyer gets it\n"
+        "t8,Most hosts reply within the hour,misleading,urgency,en,banner,travel,g8,\n"
+    ))
+    report = check_files([path])
+    assert report.errors == []
+    warned = {f.where.rsplit(":", 1)[1]: f.message for f in report.warnings if f.where != "corpus"}
+    assert "'free'" in warned["1"] and "D43" in warned["1"]
+    assert "D43 requires the subtle: tag" in warned["2"]
+    assert "D51 requires the near-miss: tag" in warned["3"]
+    assert "for misleading texts" in warned["4"]
+    assert not {"5", "6", "7", "8"} & set(warned)  # right tags, obfuscation, and rows without a note
+    assert report.stats["trigger_free_share_of_misleading"] == 0.75
