@@ -85,7 +85,7 @@ def _tag_problems(text: str, label: str, note: str) -> list[str]:
     if tag == "obfuscated" or label not in LABELS:
         return []
     hits = find_triggers(text)
-    listed = ", ".join(repr(word) for word in hits.found)
+    listed = ", ".join(f"{word!r} (in \"{hits.where[word]}\")" for word in hits.found)
     if label == LABEL_MISLEADING and tag == "subtle" and hits.found:
         return [f"tagged subtle: but holds the listed trigger word(s) {listed}, which a keyword list would flag (D25, D43)"]
     if label == LABEL_MISLEADING and tag is None and not hits.found and not hits.unsure:
@@ -209,6 +209,15 @@ def style_marks(rows: list[dict]) -> dict:
     return out
 
 
+def _trigger_free(row: dict) -> bool:
+    """A misleading text D43 would tag `subtle:` by `adcheck.triggers`: no listed word, none the
+    rules leave open, and not obfuscated (an obfuscated text disguises a listed word)."""
+    if _tag(row["note"]) == "obfuscated":
+        return False
+    hits = find_triggers(row["text"])
+    return not hits.found and not hits.unsure
+
+
 def corpus_statistics(rows: list[dict]) -> dict:
     """Counts and shares that describe a labeled corpus (the data card's figures)."""
     if not rows:
@@ -250,8 +259,7 @@ def corpus_statistics(rows: list[dict]) -> dict:
         },
         "near_miss_share_of_acceptable": round(tags_acceptable["near-miss"] / max(len(acceptable), 1), 4),
         "subtle_share_of_misleading": round(tags_misleading["subtle"] / max(len(misleading), 1), 4),
-        "trigger_free_share_of_misleading": round(
-            sum(not find_triggers(r["text"]).found for r in misleading) / max(len(misleading), 1), 4),
+        "trigger_free_share_of_misleading": round(sum(_trigger_free(r) for r in misleading) / max(len(misleading), 1), 4),
         "obfuscated_rows": tags_acceptable["obfuscated"] + tags_misleading["obfuscated"],
         "style_marks": style_marks(rows),
     }
@@ -268,7 +276,8 @@ def render_statistics(stats: dict) -> str:
         f"- Groups: {stats['groups']}, of which {stats['contrastive_groups']} contrastive (a misleading text and an acceptable sibling).",
         f"- Hard cases: {stats['near_miss_share_of_acceptable']:.1%} of acceptable texts are near-misses; "
         f"{stats['subtle_share_of_misleading']:.1%} of misleading texts are subtle "
-        f"({stats['trigger_free_share_of_misleading']:.1%} hold no listed trigger word by `adcheck.triggers`); "
+        f"({stats['trigger_free_share_of_misleading']:.1%} hold no trigger word by `adcheck.triggers`, "
+        "which counts neither obfuscated texts nor words the list's rules leave open); "
         f"{stats['obfuscated_rows']} obfuscated texts; "
         f"{stats['multi_category_misleading']} misleading texts carry more than one category.",
         f"- Length (characters): min {stats['length_chars']['min']}, median {stats['length_chars']['median']}, "

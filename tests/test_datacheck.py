@@ -16,7 +16,7 @@ def _write(tmp_path, body, name="data.csv"):
 
 def test_clean_file_has_no_errors(tmp_path):
     path = _write(tmp_path, (
-        "a1,오늘만 특가 100% 효과 보장,misleading,guarantee;urgency,ko,banner,cosmetics,g1,subtle: x\n"
+        "a1,오늘만 특가 100% 효과 보장,misleading,guarantee;urgency,ko,banner,cosmetics,g1,x\n"
         "a2,보습 크림 50ml 건성 피부용,acceptable,,ko,banner,cosmetics,g1,near-miss: y\n"
         "a3,Free returns within 30 days of delivery,acceptable,,en,landing_page,fashion,g2,plain\n"
     ))
@@ -138,13 +138,14 @@ def test_note_tags_are_checked_against_the_trigger_list(tmp_path):
         "t6,Free size exchanges for a month,acceptable,,en,banner,fashion,g6,near-miss: free with nothing against it\n"
         "t7,f.r.e.e gift with every order,acceptable,,en,banner,fashion,g7,obfuscated: every buyer gets it\n"
         "t8,Most hosts reply within the hour,misleading,urgency,en,banner,travel,g8,\n"
+        "t9,Freestyle kits for the weekend,misleading,urgency,en,banner,sports,g9,why\n"
     ))
     report = check_files([path])
     assert report.errors == []
     warned = {f.where.rsplit(":", 1)[1]: f.message for f in report.warnings if f.where != "corpus"}
-    assert "'free'" in warned["1"] and "D43" in warned["1"]
+    assert "'free' (in \"Guilt-free snacking fo\")" in warned["1"] and "D43" in warned["1"]
     assert "D43 requires the subtle: tag" in warned["2"]
     assert "D51 requires the near-miss: tag" in warned["3"]
     assert "for misleading texts" in warned["4"]
-    assert not {"5", "6", "7", "8"} & set(warned)  # right tags, obfuscation, and rows without a note
-    assert report.stats["trigger_free_share_of_misleading"] == 0.75
+    assert not {"5", "6", "7", "8", "9"} & set(warned)  # right tags, obfuscation, no note, an unsure word
+    assert report.stats["trigger_free_share_of_misleading"] == 0.6  # t2, t5, t8 of five
