@@ -536,7 +536,8 @@ def data_check(
     ] = None,
     max_findings: Annotated[int, typer.Option("--max-findings", min=1, help="Findings printed at most.")] = 200,
 ) -> None:
-    """Validate labeled files: schema, labels, categories, duplicates, near-duplicates, balance.
+    """Validate labeled files: schema, labels, categories, duplicates, near-duplicates, balance,
+    and note tags against the guideline's closed trigger-word list (warnings).
 
     Exits 1 when any error is found. Example: adcheck data check training/data/corpus
     """
