@@ -61,6 +61,16 @@ def _float32_exact(values: np.ndarray) -> np.ndarray:
     return stored
 
 
+def _category_weights(values: np.ndarray) -> np.ndarray:
+    """Category head weights as float16 when training rounded them so (this version does), else as
+    float32 (a model trained by an older version keeps its exact weights when saved again)."""
+    values = np.asarray(values)
+    half = values.astype(np.float16)
+    if np.array_equal(half.astype(np.float64), values):
+        return half
+    return _float32_exact(values)
+
+
 def _model_payload(model: AdModel) -> dict:
     codes = list(model.category_heads)
     n = model.vocabulary.n_features
@@ -82,7 +92,7 @@ def _model_payload(model: AdModel) -> dict:
         "risk_coef": _float32_exact(model.risk_head.coef),
         "risk_intercept": model.risk_head.intercept,
         "category_codes": codes,
-        "category_coef": _float32_exact(np.stack([model.category_heads[c].coef for c in codes])) if codes else np.zeros((0, n), np.float32),
+        "category_coef": _category_weights(np.stack([model.category_heads[c].coef for c in codes])) if codes else np.zeros((0, n), np.float16),
         "category_intercepts": [model.category_heads[c].intercept for c in codes],
         "band_thresholds": dict(model.band_thresholds),
         "category_thresholds": dict(model.category_thresholds),

