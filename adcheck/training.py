@@ -137,7 +137,10 @@ def _fit_head(matrix, y: np.ndarray, c_value: float, seed: int, nb_alpha: float 
     coef = clf.coef_[0] * ratio if ratio is not None else clf.coef_[0]  # x·(r∘w) = (x∘r)·w
     # parameters are rounded once, here: the model file stores them in this precision and every
     # scoring path computes with exactly these values (in float64); intercepts stay float32
-    return LinearHead(coef=coef.astype(precision).astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
+    rounded = coef.astype(precision)
+    if not np.isfinite(rounded).all():
+        raise TrainingError(f"a weight does not fit in {np.dtype(precision).name} (largest |w| {np.abs(coef).max():.3g}); lower C")
+    return LinearHead(coef=rounded.astype(np.float64), intercept=float(np.float32(clf.intercept_[0])))
 
 
 def _fit_category_head(matrix, target: np.ndarray, c_value: float, config: TrainConfig) -> LinearHead:

@@ -64,7 +64,6 @@ def main() -> None:
         code: LinearHead(head.coef.astype(np.float16).astype(np.float64), head.intercept)
         for code, head in model.category_heads.items()
     })
-    half.__dict__.pop("_compiled_scorer", None)
 
     texts = _texts(args.every)
     started = time.perf_counter()

@@ -188,6 +188,12 @@ def test_category_heads_are_stored_as_float16_and_older_float32_heads_stay_exact
 
     payload = _model_payload(tiny_model)
     assert payload["category_coef"].dtype == np.float16 and payload["risk_coef"].dtype == np.float32
+    risk = tiny_model.risk_head.coef
+    assert not np.array_equal(risk.astype(np.float16).astype(np.float64), risk)  # the risk head is not rounded to float16
+    texts = [r["text"] for r in sample_rows[:80]]
+    save_model(tiny_model, tmp_path / "again", dict(tiny_model.metadata))
+    again = load_model(tmp_path / "again").category_proba(texts)
+    assert all(np.array_equal(again[code], values) for code, values in tiny_model.category_proba(texts).items())
 
     rng = np.random.default_rng(0)
     older = dataclasses.replace(tiny_model, category_heads={
@@ -196,7 +202,6 @@ def test_category_heads_are_stored_as_float16_and_older_float32_heads_stay_exact
     })
     assert _model_payload(older)["category_coef"].dtype == np.float32
     save_model(older, tmp_path / "older", dict(tiny_model.metadata))
-    texts = [r["text"] for r in sample_rows[:80]]
     reloaded = load_model(tmp_path / "older").category_proba(texts)
     expected = older.category_proba(texts)
     assert all(np.array_equal(reloaded[code], expected[code]) for code in expected)

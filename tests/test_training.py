@@ -97,11 +97,12 @@ def test_category_heads_use_the_dual_solver_which_reaches_the_primal_optimum(sam
     config = TrainConfig(nb_alpha=1.0)
     head = _fit_category_head(matrix, y, 4.0, config)
     dual = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights, dual=True, precision=np.float16)
-    primal = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights)
+    primal = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights, precision=np.float16)
     assert np.array_equal(head.coef, dual.coef) and head.intercept == dual.intercept
-    # category heads are rounded to float16, the risk head (and this primal fit) to float32
+    # category heads are rounded to float16; a fit at the default precision (the risk head's) to float32
     assert np.array_equal(head.coef.astype(np.float16).astype(np.float64), head.coef)
-    assert not np.array_equal(primal.coef.astype(np.float16).astype(np.float64), primal.coef)
+    primal32 = _fit_head(matrix, y, 4.0, config.seed, config.nb_alpha, config.category_weights)
+    assert not np.array_equal(primal32.coef.astype(np.float16).astype(np.float64), primal32.coef)
     assert not np.array_equal(dual.coef, primal.coef)
     # the two solvers minimise the same loss: the same probabilities to a small tolerance, the same ranking
     assert np.abs(_sigmoid(dual.decision(matrix)) - _sigmoid(primal.decision(matrix))).max() < 0.02
