@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import tempfile
 import time
 from pathlib import Path
@@ -26,17 +25,11 @@ from pathlib import Path
 import joblib
 import numpy as np
 
+from shipped_recipe import load_recipe  # benchmarks/ is the script's folder
+
 from adcheck import load_model
 from adcheck.artifacts import _model_payload
 from adcheck.model import LinearHead
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _texts(every: int) -> list[str]:
-    files = sorted((ROOT / "training" / "data" / "corpus").glob("**/*.jsonl"))
-    texts = [json.loads(line)["text"] for path in files for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return texts[::every]
 
 
 def _size_and_load(payload: dict, folder: Path, name: str) -> tuple[int, float]:
@@ -65,7 +58,7 @@ def main() -> None:
         for code, head in model.category_heads.items()
     })
 
-    texts = _texts(args.every)
+    texts = list(load_recipe()[1].texts)[:: args.every]  # the corpus training/default.toml names
     started = time.perf_counter()
     full_p = model.category_proba(texts)
     half_p = half.category_proba(texts)
