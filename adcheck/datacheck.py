@@ -6,13 +6,14 @@ import re
 import statistics
 import unicodedata
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from adcheck.atomic import write_text_atomic
 from adcheck.normalize import normalize_text
 from adcheck.taxonomy import CATEGORY_CODES, LABEL_ACCEPTABLE, LABEL_MISLEADING, LABELS, LANGUAGES, parse_categories
-from adcheck.triggers import find_triggers
+from adcheck.triggers import TriggerHits, find_triggers
 
 CORPUS_COLUMNS = ("id", "text", "label", "categories", "lang", "channel", "domain", "group", "note")
 NOTE_TAGS = ("near-miss", "subtle", "obfuscated")
@@ -70,7 +71,7 @@ def _tag(note: str) -> str | None:
     return None
 
 
-def _tag_problems(text: str, label: str, note: str) -> list[str]:
+def _tag_problems(text: str, label: str, note: str, hits_of: Callable[[str], TriggerHits] = find_triggers) -> list[str]:
     """Where a row's note tag disagrees with the guideline's closed trigger list (D25, D43, D51).
 
     Rows without a note are not checked (a file that records no reasons uses no tags), nor are
@@ -84,7 +85,7 @@ def _tag_problems(text: str, label: str, note: str) -> list[str]:
         return ["the near-miss: tag is for acceptable texts (guideline section 4)"]
     if tag == "obfuscated" or label not in LABELS:
         return []
-    hits = find_triggers(text)
+    hits = hits_of(text)
     listed = ", ".join(f"{word!r} (in \"{hits.where[word]}\")" for word in hits.found)
     if label == LABEL_MISLEADING and tag == "subtle" and hits.found:
         return [f"tagged subtle: but holds the listed trigger word(s) {listed}, which a keyword list would flag (D25, D43)"]
@@ -102,6 +103,14 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
 
     findings: list[Finding] = []
     rows: list[tuple[str, dict]] = []
+    found: dict[str, TriggerHits] = {}  # the tag checks' trigger words, reused by the statistics
+
+    def hits_of(text: str) -> TriggerHits:
+        hits = found.get(text)
+        if hits is None:
+            hits = found[text] = find_triggers(text)
+        return hits
+
     for path in paths:
         try:
             frame = read_table(Path(path))
@@ -143,7 +152,7 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
                 findings.append(Finding("error", where, f"duplicate id {row['id']!r} (first at {ids[row['id']]})"))
             else:
                 ids[row["id"]] = where
-        findings.extend(Finding("warning", where, message) for message in _tag_problems(text, label, row["note"]))
+        findings.extend(Finding("warning", where, message) for message in _tag_problems(text, label, row["note"], hits_of))
         group = row["group"] or row["id"] or where
         normalized = normalize_text(text)
         key = " ".join(_WORD.findall(normalized))
@@ -167,7 +176,7 @@ def check_files(paths: list[Path], *, near_duplicate_run: int = NEAR_DUPLICATE_R
                     f"near duplicate of {seen[0]} (a different group): they share the {near_duplicate_run}-word run '{shingle}'",
                 ))
                 break
-    report.stats = corpus_statistics([row for _, row in rows])
+    report.stats = corpus_statistics([row for _, row in rows], hits_of)
     for lang, share in report.stats.get("language_share", {}).items():
         if lang in ("ko", "en") and share < 0.2:
             findings.append(Finding("warning", "corpus", f"language {lang} is only {share:.0%} of rows"))
@@ -209,17 +218,18 @@ def style_marks(rows: list[dict]) -> dict:
     return out
 
 
-def _trigger_free(row: dict) -> bool:
+def _trigger_free(row: dict, hits_of: Callable[[str], TriggerHits] = find_triggers) -> bool:
     """A misleading text D43 would tag `subtle:` by `adcheck.triggers`: no listed word, none the
     rules leave open, and not obfuscated (an obfuscated text disguises a listed word)."""
     if _tag(row["note"]) == "obfuscated":
         return False
-    hits = find_triggers(row["text"])
+    hits = hits_of(row["text"])
     return not hits.found and not hits.unsure
 
 
-def corpus_statistics(rows: list[dict]) -> dict:
-    """Counts and shares that describe a labeled corpus (the data card's figures)."""
+def corpus_statistics(rows: list[dict], hits_of: Callable[[str], TriggerHits] = find_triggers) -> dict:
+    """Counts and shares that describe a labeled corpus (the data card's figures). `hits_of` finds a
+    text's trigger words (`check_files` passes one that remembers what its tag checks found)."""
     if not rows:
         return {}
     labels = Counter(r["label"] for r in rows)
@@ -259,7 +269,7 @@ def corpus_statistics(rows: list[dict]) -> dict:
         },
         "near_miss_share_of_acceptable": round(tags_acceptable["near-miss"] / max(len(acceptable), 1), 4),
         "subtle_share_of_misleading": round(tags_misleading["subtle"] / max(len(misleading), 1), 4),
-        "trigger_free_share_of_misleading": round(sum(_trigger_free(r) for r in misleading) / max(len(misleading), 1), 4),
+        "trigger_free_share_of_misleading": round(sum(_trigger_free(r, hits_of) for r in misleading) / max(len(misleading), 1), 4),
         "obfuscated_rows": tags_acceptable["obfuscated"] + tags_misleading["obfuscated"],
         "style_marks": style_marks(rows),
     }
