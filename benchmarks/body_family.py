@@ -20,19 +20,14 @@ import time
 
 import numpy as np
 from readme_section import write_section  # benchmarks/ is the script's folder
-from shipped_recipe import load_recipe
-from sklearn.metrics import precision_recall_curve, roc_auc_score
+from shipped_recipe import best_f1, load_recipe
+from sklearn.metrics import roc_auc_score
 
 from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.model import AdModel
 from adcheck.training import _fit_head, _sigmoid, grouped_folds
 
 BODY_NGRAM_MAX = 2  # the recipe's value when training/default.toml leaves the family off
-
-
-def _best_f1(y: np.ndarray, scores: np.ndarray) -> float:
-    precision, recall, _ = precision_recall_curve(y, scores)
-    return float((2 * precision * recall / np.maximum(precision + recall, 1e-12)).max())
 
 
 def main() -> None:
@@ -70,7 +65,7 @@ def main() -> None:
     ]
     for label, mask in subsets:
         auc = {name: roc_auc_score(y[mask], out_of_fold[name][mask]) for name in specs}
-        f1 = {name: _best_f1(y[mask], out_of_fold[name][mask]) for name in specs}
+        f1 = {name: best_f1(y[mask], out_of_fold[name][mask]) for name in specs}
         lines.append(f"| {label} | {int(mask.sum())} | {auc['without']:.4f} | {auc['with']:.4f} | {f1['without']:.3f} | {f1['with']:.3f} |")
 
     seconds = {name: [] for name in specs}

@@ -31,8 +31,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 from readme_section import write_section  # benchmarks/ is the script's folder
-from shipped_recipe import load_recipe
-from sklearn.metrics import f1_score, precision_recall_curve, roc_auc_score
+from shipped_recipe import best_f1, load_recipe
+from sklearn.metrics import f1_score, roc_auc_score
 
 from adcheck.artifacts import _model_payload
 from adcheck.evaluation import threshold_for_f1
@@ -46,11 +46,6 @@ def _parse_set(value: str) -> tuple[str, int | str]:
     if not sep or key not in {f.name for f in dataclasses.fields(FeatureSpec)}:
         raise argparse.ArgumentTypeError(f"expected FIELD=VALUE with a FeatureSpec field, got {value!r}")
     return key, int(raw) if raw.lstrip("-").isdigit() else raw
-
-
-def _best_f1(y: np.ndarray, scores: np.ndarray) -> float:
-    precision, recall, _ = precision_recall_curve(y, scores)
-    return float((2 * precision * recall / np.maximum(precision + recall, 1e-12)).max())
 
 
 def _file_bytes(model: AdModel) -> int:
@@ -121,7 +116,7 @@ def main() -> None:
     for label in ("en", "ko", "mixed", "all"):
         mask = np.ones(len(y), dtype=bool) if label == "all" else languages == label
         auc = {name: roc_auc_score(y[mask], out_of_fold[name]["risk"][mask]) for name in specs}
-        f1 = {name: _best_f1(y[mask], out_of_fold[name]["risk"][mask]) for name in specs}
+        f1 = {name: best_f1(y[mask], out_of_fold[name]["risk"][mask]) for name in specs}
         lines.append(f"| {label} | {int(mask.sum())} | {auc['shipped']:.4f} | {auc['variant']:.4f} | {f1['shipped']:.3f} | {f1['variant']:.3f} |")
 
     macro = {}

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from adcheck.readers import LabeledData, load_labeled
 from adcheck.training_config import TrainingOptions, resolve_training_options
 
@@ -22,3 +24,11 @@ def load_recipe() -> tuple[TrainingOptions, LabeledData, float]:
                         group_col=options.group_col, categories_col=options.categories_col, lang_col=options.lang_col)
     meta = json.loads((ROOT / "adcheck" / "default_model" / "metadata.json").read_text(encoding="utf-8"))
     return options, data, float(meta["hyperparameters"]["C"])
+
+
+def best_f1(y: np.ndarray, scores: np.ndarray) -> float:
+    """The highest F1 of the positive class over every threshold on (y, scores)."""
+    from sklearn.metrics import precision_recall_curve
+
+    precision, recall, _ = precision_recall_curve(y, scores)
+    return float((2 * precision * recall / np.maximum(precision + recall, 1e-12)).max())
