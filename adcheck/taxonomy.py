@@ -80,7 +80,8 @@ CATEGORIES: tuple[Category, ...] = (
     Category(
         "authenticity", "False authenticity or origin", "허위 정품·원산지",
         "False genuine / original / brand / origin claims, replicas sold as genuine, 'made in Korea' "
-        "for imported goods.",
+        "for imported goods, and false claims about what the goods are (material, grade, condition, "
+        "how they were made).",
         f"{_FLAA} items 1-2; Act on the Origin Labeling of Agricultural and Fishery Products; "
         "Trademark Act",
         True, "import records, origin certificate or brand authorisation",
