@@ -137,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {'PASS' if message is None else 'FAIL'} {name}" + ("" if message is None else f": {message}"))
             failed |= message is not None
         for text, risk in close:
-            print(f"  close to a band threshold: {risk:.3f} {text.splitlines()[0][:70]!r}")
+            print(f"  close to a band threshold: {risk:.3f} {' / '.join(text.splitlines())[:90]!r}")
         print(f"  risks: min {np.min(risks):.3f}, max {np.max(risks):.3f} over {len(texts)} test texts")
     return 1 if failed else 0
 
