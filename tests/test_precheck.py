@@ -1,6 +1,8 @@
 """training/precheck.py: the shipped model's behaviour tests, run on a quick final fit."""
 
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -48,3 +50,11 @@ def test_a_model_that_fails_a_test_is_reported_with_the_assertion(precheck):
     outcome = precheck.run_tests(precheck.load_tests(), Flat())
     assert all(message for message in outcome.values())
     assert "0.5" in outcome["test_default_model_separates_clear_cases"]
+
+
+def test_a_missing_model_is_a_one_line_error_and_exit_2(tmp_path):
+    result = subprocess.run([sys.executable, str(ROOT / "training" / "precheck.py"), "--model", str(tmp_path / "none")],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [f"error: {tmp_path / 'none'}: no such model folder; pass a folder written by `adcheck train`"]
+    assert result.stdout == ""

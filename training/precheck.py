@@ -14,7 +14,8 @@ This script makes that same final fit for each C given and runs the behaviour te
     python training/precheck.py              # the shipped model's C and its neighbours in the grid
     python training/precheck.py --c 8 --c 16
 
-Exit 0 when every test passes at every C, 1 when one fails. Category heads are not fitted, so the
+Exit 0 when every test passes at every C, 1 when one fails, 2 with a one-line error on bad input
+(an unreadable config or corpus, a missing or tampered model). Category heads are not fitted, so the
 tests that read categories or the model files are not run here.
 """
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -94,13 +94,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", type=Path, default=ROOT / "adcheck" / "default_model", help="where the band thresholds come from")
     args = parser.parse_args(argv)
 
+    from adcheck.artifacts import verify_model_dir
     from adcheck.features import Vocabulary, extract_occurrences
     from adcheck.model import AdModel
     from adcheck.readers import load_labeled
     from adcheck.training import _fit_head, _sigmoid
     from adcheck.training_config import resolve_training_options
 
-    meta = json.loads((args.model / "metadata.json").read_text(encoding="utf-8"))
+    meta = verify_model_dir(args.model)  # the one-line ModelFileError for a missing or tampered model
     thresholds = {band: float(value) for band, value in meta["thresholds"]["bands"].items()}
     options = resolve_training_options(
         config=args.config, data=None, out=None, text_col="text", label_col="label", positive=None, negative=None,
@@ -143,4 +144,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    from adcheck.errors import AdcheckError
+
+    try:
+        sys.exit(main())
+    except AdcheckError as exc:  # bad config, unreadable corpus, missing or tampered model: one line
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
