@@ -426,6 +426,9 @@ def train(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training workers, threads or forked processes (0: all cores); the model is the same for any number.")] = 0,
+    checkpoint: Annotated[
+        Optional[Path], typer.Option("--checkpoint", help="Keep each held-out source's predictions in this folder as they finish; a run stopped part-way and started again on the same data and settings resumes there, with the same figures.", file_okay=False)
+    ] = None,
 ) -> None:
     """Train a model on labeled data, choosing hyperparameters by grouped cross-validation.
 
@@ -441,7 +444,7 @@ def train(
             name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha,
             source_holdout=source_holdout.value if source_holdout else None,
         )
-        model = run_training(options, overwrite=overwrite, progress=None if quiet else _err, jobs=jobs)
+        model = run_training(options, overwrite=overwrite, progress=None if quiet else _err, jobs=jobs, checkpoint=checkpoint)
     except AdcheckError as exc:
         raise _fail(str(exc), exc.exit_code) from None
     report = model.metadata["cv"]["report"]["overall"]

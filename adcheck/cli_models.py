@@ -102,6 +102,9 @@ def retrain_command(
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing --out folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the comparison and the result on stderr.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training threads (0: all cores); the model is the same for any number.")] = 0,
+    checkpoint: Annotated[
+        Path | None, typer.Option("--checkpoint", help="Keep each held-out source's predictions in this folder; a stopped retrain started again with the same inputs resumes there.", file_okay=False)
+    ] = None,
 ) -> None:
     """Add new labels to a model's corpus, retrain with its configuration, and gate on regressions.
 
@@ -118,7 +121,7 @@ def retrain_command(
     options = RetrainOptions(
         base=base_dir, add=list(add), out=out, prefer=prefer.value if prefer else None, metric=metric.value,
         tolerance=tolerance, allow_regression=allow_regression, baseline=baseline.value, overwrite=overwrite, name=name,
-        jobs=jobs,
+        jobs=jobs, checkpoint=checkpoint,
     )
     _err(f"base model: {base_dir}")
     try:

@@ -75,6 +75,7 @@ class RetrainOptions:
     overwrite: bool = False
     name: str | None = None
     jobs: int = 0  # training threads; 0 = all cores (the result does not depend on it)
+    checkpoint: Path | None = None  # keep held-out sources here so a stopped run resumes (adcheck.checkpoint)
 
 
 @dataclass
@@ -415,7 +416,7 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     say(f"frozen evaluation set: {len(eval_rows)} rows in {len(frozen)} groups (never trained on); training on {len(train_rows)} rows")
 
     data = _labeled(train_rows)
-    result = train(data, config, progress=say, jobs=options.jobs)
+    result = train(data, config, progress=say, jobs=options.jobs, checkpoint=options.checkpoint)
     child = result.model
     parent = load_model(base_dir)
     parent_saw_frozen = not (meta.get("retrain") or {}).get("frozen_eval")

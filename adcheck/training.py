@@ -251,11 +251,14 @@ def _category_targets(data: LabeledData) -> dict[str, np.ndarray]:
 
 
 def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Callable[[str], None] | None = None,
-          jobs: int = 1) -> TrainingResult:
+          jobs: int = 1, checkpoint: Path | str | None = None) -> TrainingResult:
     """Train a model on labeled data; choose hyperparameters by grouped cross-validation.
 
     `jobs` workers (0: all cores) fit the cross-validation folds and held-out sources side by side
-    (`_in_order`); the model and every reported figure are the same for any number of workers."""
+    (`_in_order`); the model and every reported figure are the same for any number of workers.
+    With a `checkpoint` folder each held-out source's predictions are kept there as soon as they are
+    made and reused by a later run on the same rows and settings (adcheck.checkpoint), so a run
+    stopped during the source hold-out resumes where it stopped, with the same figures."""
     say = progress or (lambda message: None)
     jobs = resolve_jobs(jobs)
     started = time.perf_counter()
@@ -331,7 +334,8 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     if config.source_holdout:
         say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
-            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs
+            data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs,
+            checkpoint,
         )
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
@@ -397,7 +401,7 @@ def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
 
 def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
                     category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float],
-                    say: Callable[[str], None], jobs: int = 1) -> dict:
+                    say: Callable[[str], None], jobs: int = 1, checkpoint: Path | str | None = None) -> dict:
     """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
     grouped CV chose (as the shipped model would be). A group that spans sources leaves training with
     the held-out source, so no near-duplicate of a held-out text is trained on."""
@@ -414,28 +418,41 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     category = {code: np.zeros(len(y)) for code in category_targets}
     conditional = {code: np.zeros(len(y)) for code in category_targets}
     skipped_sources = []
+    store = None
+    if checkpoint is not None:
+        from adcheck.checkpoint import HoldoutCheckpoint, holdout_key, settings_of
 
-    def held_out_predictions(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]] | None:
+        key = holdout_key(data.texts, y, data.groups, units, data.categories, settings_of(spec, c_value, config))
+        store = HoldoutCheckpoint(checkpoint, key, say)
+        say(f"held-out sources are kept in {store.folder}")
+
+    def held_out_predictions(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool] | None:
         test_rows = np.flatnonzero(units == name)
         train_rows = np.flatnonzero((units != name) & ~np.isin(data.groups, data.groups[test_rows]))
         if y[train_rows].all() or not y[train_rows].any():
             return None
+        stored = store.load(name, test_rows) if store is not None else None
+        if stored is not None:
+            return (*stored, True)
         matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
         source_risk = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
         # a head that cannot be fitted without this source stays at 0 for it: counted as misses, not skipped
-        return test_rows, source_risk, _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+        by_code = _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+        if store is not None:
+            store.save(name, (test_rows, source_risk, by_code))
+        return test_rows, source_risk, by_code, False
 
     for number, (name, predictions) in enumerate(zip(names, _in_order(held_out_predictions, names, jobs, processes=True)), 1):
         if predictions is None:
             skipped_sources.append(name)
             continue
-        test_rows, source_risk, by_code = predictions
+        test_rows, source_risk, by_code, reused = predictions
         risk[test_rows] = source_risk
         scored[test_rows] = True
         for code, values in by_code.items():
             conditional[code][test_rows] = values
             category[code][test_rows] = values * risk[test_rows]
-        say(f"source {number}/{len(names)} held out: {name}")
+        say(f"source {number}/{len(names)} held out: {name}{' (from the checkpoint)' if reused else ''}")
     result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}
     if skipped_sources:
         result["skipped_sources"] = {name: "without it the rest has one class only" for name in skipped_sources}

@@ -136,8 +136,9 @@ def _display_path(path: Path) -> str:
 
 
 def run_training(options: TrainingOptions, *, overwrite: bool = False, progress: Callable[[str], None] | None = None,
-                 jobs: int = 1) -> AdModel:
-    """Load the data, train with grouped cross-validation and write the model folder."""
+                 jobs: int = 1, checkpoint: Path | None = None) -> AdModel:
+    """Load the data, train with grouped cross-validation and write the model folder (with a
+    `checkpoint` folder, a stopped run's held-out sources are reused: see adcheck.checkpoint)."""
     from adcheck.artifacts import save_model
     from adcheck.readers import load_labeled
     from adcheck.training import train
@@ -149,7 +150,7 @@ def run_training(options: TrainingOptions, *, overwrite: bool = False, progress:
         lang_col=options.lang_col,
     )
     say(f"training on {len(data)} rows from {len(options.data)} file(s)")
-    result = train(data, options.config, progress=say, jobs=jobs)
+    result = train(data, options.config, progress=say, jobs=jobs, checkpoint=checkpoint)
     for source in data.sources:
         source["path"] = _display_path(Path(source["path"]))
     combined = hashlib.sha256("\n".join(f"{s['sha256']}" for s in data.sources).encode()).hexdigest()

@@ -225,3 +225,30 @@ def test_retrain_cli(tmp_path, base_dir):
     assert f"wrote {out}" in result.stderr and "parent base-" in result.stderr
     again = runner.invoke(app, ["retrain", "--base", str(base_dir), "--add", str(add), "--out", str(out)])
     assert again.exit_code == 1 and "exists and is not empty" in again.stderr
+
+
+def test_a_stopped_retrain_resumes_its_source_holdout_from_a_checkpoint(tmp_path):
+    from adcheck.training import TrainConfig
+    from adcheck.training_config import TrainingOptions, run_training
+
+    rows = corpus_rows()
+    groups = sorted({r["group"] for r in rows})
+    chosen = set(random.Random(12).sample(groups, 200))
+    data = write_rows(tmp_path / "base.jsonl", [r for r in rows if r["group"] in chosen])
+    base = tmp_path / "base_model"
+    run_training(TrainingOptions(data=[data], out=base, group_col="group", negative=["acceptable"],
+                                 config=TrainConfig(name="base", c_values=(8.0,), n_folds=3, seed=5, source_holdout="file")))
+    taken = {r["group"] for r in rows if r["group"] in chosen}
+    extra = sorted({r["group"] for r in rows} - taken)
+    more = set(random.Random(2).sample(extra, 40))
+    add = write_rows(tmp_path / "new_labels.jsonl", [dict(r) for r in rows if r["group"] in more])
+    runs = []
+    for out in ("first", "second"):
+        messages = []
+        retrain(RetrainOptions(base=base, add=[add], out=tmp_path / out, tolerance=1.0, jobs=1, checkpoint=tmp_path / "ck"),
+                progress=messages.append)
+        runs.append(messages)
+    assert not any("(from the checkpoint)" in m for m in runs[0])
+    assert sum("(from the checkpoint)" in m for m in runs[1]) == 2  # the base file and the added one
+    reports = [verify_model_dir(tmp_path / out)["cv"]["report"]["across_sources"] for out in ("first", "second")]
+    assert reports[0] == reports[1] and reports[0]["sources"] == 2

@@ -1,3 +1,4 @@
+import json
 import re
 import sys
 
@@ -234,6 +235,80 @@ def test_the_source_holdout_only_reports_and_leaves_the_model_unchanged(tmp_path
     assert with_holdout.model.band_thresholds == without.model.band_thresholds
     assert with_holdout.model.category_thresholds == without.model.category_thresholds
     assert {k: v for k, v in with_holdout.cv_report.items() if k != "across_sources"} == without.cv_report
+
+
+def _checkpointed(data, config, folder, **kwargs):
+    """The per-source report of a run with a checkpoint folder, and which sources it read back."""
+    messages = []
+    result = train(data, config, progress=messages.append, checkpoint=folder, **kwargs)
+    reused = {m.split("held out: ")[1].split(" (")[0] for m in messages if m.endswith("(from the checkpoint)")}
+    return result.cv_report["across_sources"], reused, messages
+
+
+def test_a_stopped_source_holdout_resumes_from_its_checkpoint_with_the_same_figures(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder")
+    plain = train(data, config).cv_report["across_sources"]
+    first, reused, _ = _checkpointed(data, config, tmp_path / "ck")
+    assert first == plain and reused == set()
+    stored = sorted((tmp_path / "ck").glob("*/*.npz"))
+    assert len(stored) == 3  # one file per finished source
+    # a run stopped after two sources: the third is held out again, the two finished ones are read back
+    stored[0].unlink()
+    resumed, reused, _ = _checkpointed(data, config, tmp_path / "ck", jobs=2)
+    assert resumed == plain
+    assert len(reused) == 2 and reused < {"writer0", "writer1", "writer2"}
+    assert len(list((tmp_path / "ck").glob("*/*.npz"))) == 3
+    _, reused, _ = _checkpointed(data, config, tmp_path / "ck")
+    assert reused == {"writer0", "writer1", "writer2"}
+
+
+def test_a_checkpoint_is_not_read_after_the_rows_or_settings_change(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder")
+    _checkpointed(data, config, tmp_path / "ck")
+    # another C: nothing is reused and the run keeps its own files beside the first run's
+    _, reused, _ = _checkpointed(data, TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder"), tmp_path / "ck")
+    assert reused == set()
+    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir()]) == 2
+    # one label flipped: the corpus differs, so every source is held out again
+    flipped = LabeledData(data.texts, data.labels.copy(), data.groups, data.languages, data.categories, data.sources, data.files)
+    flipped.labels[0] = not flipped.labels[0]
+    expected = train(flipped, config).cv_report["across_sources"]
+    report, reused, _ = _checkpointed(flipped, config, tmp_path / "ck")
+    assert reused == set() and report == expected
+
+
+def test_a_damaged_checkpoint_file_is_reported_and_held_out_again(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder")
+    plain, _, _ = _checkpointed(data, config, tmp_path / "ck")
+    damaged = sorted((tmp_path / "ck").glob("*/*.npz"))[1]
+    damaged.write_bytes(b"PK\x03\x04 not an archive")
+    report, reused, messages = _checkpointed(data, config, tmp_path / "ck")
+    assert report == plain and len(reused) == 2
+    assert any(m.startswith(f"checkpoint file {damaged} for ") and "holding it out again" in m for m in messages)
+    _, reused, _ = _checkpointed(data, config, tmp_path / "ck")  # rewritten whole
+    assert len(reused) == 3
+
+
+def test_a_checkpoint_that_is_a_file_is_a_one_line_error(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 2), group_col="group", negative=["acceptable"])
+    (tmp_path / "ck").write_text("x", encoding="utf-8")
+    with pytest.raises(TrainingError, match=r"checkpoint .*ck is not a folder"):
+        train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"), checkpoint=tmp_path / "ck")
 
 
 def test_source_holdout_is_skipped_with_a_reason_when_rows_have_no_file(sample_rows):
@@ -494,6 +569,30 @@ def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "off"), "--source-holdout", "none"])
     assert result.exit_code == 0 and "holding out" not in result.stderr
     assert "Across sources" not in (tmp_path / "off" / "MODEL_CARD.md").read_text(encoding="utf-8")
+
+
+def test_train_command_resumes_the_source_holdout_from_a_checkpoint(tmp_path, sample_rows):
+    from typer.testing import CliRunner
+
+    from adcheck.cli import app
+
+    paths = _write_sources(tmp_path, sample_rows, 2)
+    base = ["train", "--group-col", "group", "--negative", "acceptable", "--c", "4", "--folds", "3", "--jobs", "1",
+            "--source-holdout", "folder", "--checkpoint", str(tmp_path / "ck")]
+    for path in paths:
+        base += ["--data", str(path)]
+    runner = CliRunner()
+    first = runner.invoke(app, [*base, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+    assert "held-out sources are kept in" in first.stderr and "(from the checkpoint)" not in first.stderr
+    second = runner.invoke(app, [*base, "--out", str(tmp_path / "b")])
+    assert second.exit_code == 0, second.output
+    assert second.stderr.count("(from the checkpoint)") == 2
+    reports = [json.loads((tmp_path / name / "metadata.json").read_text(encoding="utf-8"))["cv"]["report"] for name in "ab"]
+    assert reports[0] == reports[1]
+    (tmp_path / "file").write_text("x", encoding="utf-8")
+    bad = runner.invoke(app, [*base[:-1], str(tmp_path / "file"), "--out", str(tmp_path / "c")])
+    assert bad.exit_code != 0 and not (tmp_path / "c").exists()
 
 
 def test_category_heads_are_class_balanced_by_default_and_the_choice_is_recorded(sample_rows):
