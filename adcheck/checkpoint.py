@@ -27,7 +27,8 @@ from adcheck.atomic import atomic_output
 from adcheck.errors import TrainingError
 
 FORMAT = "adcheck-holdout-checkpoint-1"
-_CODE = ("training.py", "features.py", "normalize.py", "checkpoint.py")
+# the modules whose code decides a held-out source's predictions (model.py: the heads' decision)
+_CODE = ("training.py", "features.py", "normalize.py", "model.py", "checkpoint.py")
 
 Predictions = tuple[np.ndarray, np.ndarray, dict[str, np.ndarray]]
 
@@ -114,6 +115,9 @@ class HoldoutCheckpoint:
             "risk": np.asarray(risk), "codes": np.asarray(codes, dtype=str),
             **{f"code_{i}": np.asarray(by_code[code]) for i, code in enumerate(codes)},
         }
-        with atomic_output(self.path(source)) as temporary:
-            with open(temporary, "wb") as handle:
-                np.savez(handle, **arrays)
+        try:
+            with atomic_output(self.path(source)) as temporary:
+                with open(temporary, "wb") as handle:
+                    np.savez(handle, **arrays)
+        except OSError as exc:
+            raise TrainingError(f"cannot write the checkpoint file {self.path(source)}: {exc.strerror or exc}") from None

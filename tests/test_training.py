@@ -1,4 +1,5 @@
 import json
+import os
 import re
 import sys
 
@@ -299,6 +300,22 @@ def test_a_damaged_checkpoint_file_is_reported_and_held_out_again(tmp_path, samp
     assert any(m.startswith(f"checkpoint file {damaged} for ") and "holding it out again" in m for m in messages)
     _, reused, _ = _checkpointed(data, config, tmp_path / "ck")  # rewritten whole
     assert len(reused) == 3
+
+
+def test_a_checkpoint_that_cannot_be_written_is_a_one_line_error(tmp_path, sample_rows, monkeypatch):
+    from adcheck import checkpoint
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 2), group_col="group", negative=["acceptable"])
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(checkpoint.np, "savez", full_disk)
+    with pytest.raises(TrainingError, match=r"^cannot write the checkpoint file .*\.npz: No space left on device$"):
+        train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"), checkpoint=tmp_path / "ck")
+    assert not [name for _, _, files in os.walk(tmp_path / "ck") for name in files]  # nothing half-written is left
 
 
 def test_a_checkpoint_that_is_a_file_is_a_one_line_error(tmp_path, sample_rows, monkeypatch):
