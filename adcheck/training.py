@@ -337,6 +337,8 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs,
             checkpoint,
         )
+    elif checkpoint is not None:
+        say(f"checkpoint {checkpoint} is not used: this run holds out no sources (source_holdout is off)")
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
         BAND_MEDIUM: _band_summary(y, best_oof, medium, config.medium_precision),

@@ -318,6 +318,13 @@ def test_a_checkpoint_that_cannot_be_written_is_a_one_line_error(tmp_path, sampl
     assert not [name for _, _, files in os.walk(tmp_path / "ck") for name in files]  # nothing half-written is left
 
 
+def test_a_checkpoint_without_a_source_holdout_is_said_to_be_unused(tmp_path, sample_rows):
+    messages = []
+    train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3), progress=messages.append, checkpoint=tmp_path / "ck")
+    assert f"checkpoint {tmp_path / 'ck'} is not used: this run holds out no sources (source_holdout is off)" in messages
+    assert not (tmp_path / "ck").exists()
+
+
 def test_a_checkpoint_that_is_a_file_is_a_one_line_error(tmp_path, sample_rows, monkeypatch):
     from adcheck.readers import load_labeled
 
