@@ -142,11 +142,19 @@ def render_model_card(meta: dict) -> str:
             ]
     across = cv.get("across_sources") or {}
     if across.get("overall"):
+        if across.get("sets"):
+            heading = f"## Across sources (source {across['unit']}s held out in {across['sets']} sets, each set in turn)"
+            how = (f"The {across['sources']} source {across['unit']}s were split into {across['sets']} sets of about "
+                   "equal size; each set was held out in turn and its texts scored by a model trained on the other "
+                   "sets (same features and C), flagged at the medium band chosen above. ")
+        else:
+            heading = f"## Across sources (each source {across['unit']} held out in turn)"
+            how = (f"Each of the {across['sources']} source {across['unit']}s was held out in turn and scored by a model "
+                   "trained on the others (same features and C), flagged at the medium band chosen above. ")
         lines += [
             "",
-            f"## Across sources (each source {across['unit']} held out in turn)",
-            f"Each of the {across['sources']} source {across['unit']}s was held out in turn and scored by a model "
-            "trained on the others (same features and C), flagged at the medium band chosen above. "
+            heading,
+            how +
             "In a corpus where each folder is one writer's batch, this is nearer to meeting copy written by "
             "someone else than grouped cross-validation, which puts every writer in every fold. "
             f"Category macro-F1 end to end: {_fmt(across.get('category_macro_f1'))}"

@@ -64,6 +64,7 @@ def settings_of(spec, c_value: float, config) -> dict:
     return {
         "features": asdict(spec), "C": c_value, "seed": config.seed, "nb_alpha": config.nb_alpha,
         "category_weights": config.category_weights, "unit": config.source_holdout,
+        "sets": config.source_holdout_sets,
     }
 
 

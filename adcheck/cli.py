@@ -423,6 +423,9 @@ def train(
     source_holdout: Annotated[
         Optional[SourceHoldout], typer.Option("--source-holdout", help="Also hold out each source folder (or file) in turn and report how the model does on sources it never saw (reported only; 'none' turns off the config's).")
     ] = None,
+    source_holdout_sets: Annotated[
+        Optional[int], typer.Option("--source-sets", min=0, help="Hold the sources out in this many sets of about equal size, each set in turn, instead of one source at a time: far fewer fits on a corpus of many sources (0: each source alone).")
+    ] = None,
     overwrite: Annotated[bool, typer.Option("--overwrite", help="Replace an existing model folder.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training workers, threads or forked processes (0: all cores); the model is the same for any number.")] = 0,
@@ -442,7 +445,7 @@ def train(
             config=config, data=data, out=out, text_col=text_col, label_col=label_col, positive=positive,
             negative=negative, group_col=group_col, categories_col=categories_col, lang_col=lang_col,
             name=name, seed=seed, folds=folds, c_values=c_values, nb_alpha=nb_alpha,
-            source_holdout=source_holdout.value if source_holdout else None,
+            source_holdout=source_holdout.value if source_holdout else None, source_holdout_sets=source_holdout_sets,
         )
         model = run_training(options, overwrite=overwrite, progress=None if quiet else _err, jobs=jobs, checkpoint=checkpoint)
     except AdcheckError as exc:

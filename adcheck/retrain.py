@@ -118,6 +118,7 @@ def _config_from_metadata(meta: dict):
         selection_metric=str(search["selection_metric"]),
         nb_alpha=None if search.get("nb_alpha") is None else float(search["nb_alpha"]),
         source_holdout=None if search.get("source_holdout") is None else str(search["source_holdout"]),
+        source_holdout_sets=None if search.get("source_holdout_sets") is None else int(search["source_holdout_sets"]),
         # models trained before the option existed fitted their category heads unweighted
         category_weights=None if search.get("category_weights") is None else str(search["category_weights"]),
     )

@@ -51,6 +51,15 @@ def _source_holdout(value) -> str | None:
     return str(value)
 
 
+def _source_holdout_sets(value) -> int | None:
+    """How many sets the held-out sources leave in; none, false or 0: each source alone."""
+    if value is None or value is False or value == "none" or value == 0:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 2:
+        raise TrainingError(f"source_holdout_sets must be a whole number of at least 2 (or 0 for each source alone), not {value!r}")
+    return value
+
+
 def _category_weights(value) -> str | None:
     """How the category heads weight their classes: "balanced", or "none" (false) for unweighted."""
     if value is None or value is False or value == "none":
@@ -71,7 +80,8 @@ def _feature_spec(number: int, settings: dict) -> FeatureSpec:
 
 
 def resolve_training_options(*, config: Path | None, data, out, text_col, label_col, positive, negative, group_col,
-                             categories_col, lang_col, name, seed, folds, c_values, nb_alpha=None, source_holdout=None) -> TrainingOptions:
+                             categories_col, lang_col, name, seed, folds, c_values, nb_alpha=None, source_holdout=None,
+                             source_holdout_sets=None) -> TrainingOptions:
     """Merge a TOML config (paths relative to it) with command-line values, which win when given."""
     settings: dict = {}
     base = Path.cwd()
@@ -103,6 +113,9 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
         selection_metric=train_cfg.get("selection_metric", defaults.selection_metric),
         nb_alpha=nb_alpha if nb_alpha is not None else train_cfg.get("nb_alpha", defaults.nb_alpha),
         source_holdout=_source_holdout(source_holdout if source_holdout is not None else train_cfg.get("source_holdout", defaults.source_holdout)),
+        source_holdout_sets=_source_holdout_sets(
+            source_holdout_sets if source_holdout_sets is not None else train_cfg.get("source_holdout_sets", defaults.source_holdout_sets)
+        ),
         category_weights=_category_weights(train_cfg.get("category_weights", defaults.category_weights)),
     )
 

@@ -2,6 +2,7 @@ import json
 import os
 import re
 import sys
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -238,6 +239,79 @@ def test_the_source_holdout_only_reports_and_leaves_the_model_unchanged(tmp_path
     assert {k: v for k, v in with_holdout.cv_report.items() if k != "across_sources"} == without.cv_report
 
 
+def test_source_sets_split_the_sources_into_sets_of_about_equal_rows():
+    from adcheck.training import source_sets
+
+    sizes = {"a": 50, "b": 40, "c": 30, "d": 20, "e": 10, "f": 10}
+    units = np.asarray([name for name, n in sizes.items() for _ in range(n)])
+    sets = source_sets(units, sorted(sizes), 3)
+    assert [label for label, _ in sets] == ["set 1 of 3", "set 2 of 3", "set 3 of 3"]
+    # largest first, each into the set with the fewest rows so far (the first on a tie):
+    # a, b, c open the sets; d joins c (30), e joins b (40), f the first of three at 50
+    assert [held for _, held in sets] == [["a", "f"], ["b", "e"], ["c", "d"]]
+    # every source in exactly one set, whatever order the names come in
+    assert source_sets(units, ["f", "e", "d", "c", "b", "a"], 3) == sets
+    # no sets, or as many sets as sources or more: each source alone
+    alone = [(name, [name]) for name in sorted(sizes)]
+    assert source_sets(units, sorted(sizes), None) == alone
+    assert source_sets(units, sorted(sizes), 6) == alone == source_sets(units, sorted(sizes), 9)
+
+
+def test_sources_held_out_in_sets_are_scored_by_a_model_without_their_whole_set(tmp_path, sample_rows, monkeypatch):
+    from adcheck.features import Vocabulary, extract_occurrences
+    from adcheck.readers import load_labeled
+    from adcheck.training import _fit_head, _sigmoid, source_sets, source_units
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 4), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", source_holdout_sets=2)
+    messages = []
+    result = train(data, config, progress=messages.append)
+    across = result.cv_report["across_sources"]
+    assert across["sets"] == 2 and across["sources"] == 4
+    assert set(across["by_source"]) == {"writer0", "writer1", "writer2", "writer3"}
+    assert across["overall"]["n"] == len(data)
+    units = source_units(data, "folder")
+    sets = source_sets(units, sorted(set(units.tolist())), 2)
+    assert all(len(held) == 2 for _, held in sets)
+    assert [m for m in messages if " held out: " in m] == [
+        f"set {k}/2 held out: 2 folders, {int(np.isin(units, held).sum()):,} rows" for k, (_, held) in enumerate(sets, 1)
+    ]
+    # a source's figures are those of a model that saw neither its set nor any group reaching into it
+    _, held = sets[1]
+    in_set = np.isin(units, held)
+    train_rows = np.flatnonzero(~in_set & ~np.isin(data.groups, data.groups[in_set]))
+    occurrences = extract_occurrences(data.texts, config.feature_specs[0])
+    matrix = Vocabulary.fit(occurrences, config.feature_specs[0], rows=train_rows).transform(occurrences)
+    risk = _sigmoid(_fit_head(matrix[train_rows], data.labels[train_rows], 4.0, config.seed).decision(matrix))
+    source = units == held[0]
+    assert across["by_source"][held[0]] == binary_metrics(data.labels[source], risk[source], across["overall"]["threshold"])
+    # one source at a time gives other figures, and the model itself is the same either way
+    alone = train(data, replace(config, source_holdout_sets=None))
+    assert alone.cv_report["across_sources"]["by_source"][held[0]] != across["by_source"][held[0]]
+    assert "sets" not in alone.cv_report["across_sources"]
+    assert np.array_equal(alone.model.risk_head.coef, result.model.risk_head.coef)
+
+
+def test_sets_of_sources_resume_from_a_checkpoint_that_one_source_at_a_time_never_reads(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 4), group_col="group", negative=["acceptable"])
+    config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", source_holdout_sets=2)
+    plain = train(data, config).cv_report["across_sources"]
+    first, reused, _ = _checkpointed(data, config, tmp_path / "ck")
+    assert first == plain and reused == set()
+    stored = sorted((tmp_path / "ck").glob("*/*.npz"))
+    assert len(stored) == 2  # one file per set
+    stored[0].unlink()
+    resumed, reused, messages = _checkpointed(data, config, tmp_path / "ck")
+    assert resumed == plain and len(reused) == 1
+    # the same rows held out one source at a time are another run: nothing is read back
+    _, reused, _ = _checkpointed(data, replace(config, source_holdout_sets=None), tmp_path / "ck")
+    assert reused == set()
+
+
 def _checkpointed(data, config, folder, **kwargs):
     """The per-source report of a run with a checkpoint folder, and which sources it read back."""
     messages = []
@@ -366,6 +440,27 @@ def test_unknown_source_holdout_is_a_one_line_error(tmp_path):
     # the command line wins over the config, and "none" turns the config's hold-out off
     assert resolve(source_holdout="file").config.source_holdout == "file"
     assert resolve(source_holdout="none").config.source_holdout is None
+
+
+@pytest.mark.parametrize("bad", ["1", "-3", "2.5", "true", '"ten"'])
+def test_bad_source_holdout_sets_is_a_one_line_error(tmp_path, bad):
+    from adcheck.training_config import resolve_training_options
+
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nsource_holdout = "folder"\n'
+                      f'source_holdout_sets = {bad}\n', encoding="utf-8")
+
+    def resolve(**kw):
+        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                        seed=None, folds=None, c_values=None, **kw)
+
+    with pytest.raises(TrainingError, match="source_holdout_sets must be a whole number of at least 2"):
+        resolve()
+    # the command line wins over the config; 0 holds each source out alone
+    assert resolve(source_holdout_sets=5).config.source_holdout_sets == 5
+    assert resolve(source_holdout_sets=0).config.source_holdout_sets is None
 
 
 def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_rows, monkeypatch):
@@ -590,6 +685,14 @@ def test_train_command_reports_and_cards_the_per_source_figures(tmp_path, sample
     assert "Hardest held-out sources (ROC-AUC):" in card
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "by_folder"), "--source-holdout", "folder"])
     assert "holding out each of 2 source folders in turn" in result.stderr
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "in_sets"), "--source-holdout", "file", "--source-sets", "2"])
+    assert result.exit_code == 0, result.output
+    assert "holding out 3 source files in 2 sets, each set in turn: ROC-AUC" in result.stderr
+    card = (tmp_path / "in_sets" / "MODEL_CARD.md").read_text(encoding="utf-8")
+    assert "## Across sources (source files held out in 2 sets, each set in turn)" in card
+    assert "The 3 source files were split into 2 sets of about equal size" in card
+    result = runner.invoke(app, [*base, "--out", str(tmp_path / "one_set"), "--source-holdout", "file", "--source-sets", "1"])
+    assert result.exit_code != 0 and "source_holdout_sets must be a whole number of at least 2" in result.stderr
     result = runner.invoke(app, [*base, "--out", str(tmp_path / "off"), "--source-holdout", "none"])
     assert result.exit_code == 0 and "holding out" not in result.stderr
     assert "Across sources" not in (tmp_path / "off" / "MODEL_CARD.md").read_text(encoding="utf-8")
