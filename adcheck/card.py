@@ -145,8 +145,8 @@ def render_model_card(meta: dict) -> str:
         if across.get("sets"):
             heading = f"## Across sources (source {across['unit']}s held out in {across['sets']} sets, each set in turn)"
             how = (f"The {across['sources']} source {across['unit']}s were split into {across['sets']} sets of about "
-                   "equal size; each set was held out in turn and its texts scored by a model trained on the other "
-                   "sets (same features and C), flagged at the medium band chosen above. ")
+                   "equal size; each set was held out in turn, with any group that reaches into it, and its texts "
+                   "scored by a model trained on the rest (same features and C), flagged at the medium band chosen above. ")
         else:
             heading = f"## Across sources (each source {across['unit']} held out in turn)"
             how = (f"Each of the {across['sources']} source {across['unit']}s was held out in turn and scored by a model "
@@ -172,7 +172,7 @@ def render_model_card(meta: dict) -> str:
             lines.append("Hardest held-out sources (ROC-AUC): " + ", ".join(f"`{name}` {_fmt(m['roc_auc'])}" for name, m in worst) + ".")
         if across.get("skipped_sources"):
             lines.append("")
-            lines.append("Not held out (without them the rest has one class only): "
+            lines.append(f"Not held out (without {'their set' if across.get('sets') else 'them'} the rest has one class only): "
                          + ", ".join(f"`{name}`" for name in across["skipped_sources"]) + ".")
     elif across.get("skipped"):
         lines += ["", "## Across sources", f"Not measured: {across['skipped']}."]

@@ -6,9 +6,10 @@ With a checkpoint folder every finished source's predictions are written there a
 run on the same rows with the same settings and training code reads them back instead of fitting
 again. The predictions are stored exactly as computed, so the figures are the same with or without it.
 
-A source's file is named by a key over everything that decides its predictions: every row's text,
-label, group, source and categories, the chosen features and C, the seed, the NB smoothing and the
-category weights, and the versions of the training code, NumPy, SciPy and scikit-learn. Anything
+A source's file (or a set's, when the sources leave in sets) is named by a key over everything that
+decides its predictions: every row's text, label, group, source and categories, the chosen features
+and C, the seed, the NB smoothing, the category weights and the number of sets, and the versions of
+the training code, NumPy, SciPy and scikit-learn. Anything
 else (a corpus edit, a new C, another release) gives another key, so a stale file is never read.
 A file that cannot be read is reported and computed again.
 """

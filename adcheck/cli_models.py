@@ -105,6 +105,9 @@ def retrain_command(
     checkpoint: Annotated[
         Path | None, typer.Option("--checkpoint", help="Keep each held-out source's predictions in this folder; a stopped retrain started again with the same inputs resumes there.", file_okay=False)
     ] = None,
+    source_sets: Annotated[
+        int | None, typer.Option("--source-sets", min=0, help="Hold the sources out in this many sets, each set in turn (0: one source at a time; default: as the base model did).")
+    ] = None,
 ) -> None:
     """Add new labels to a model's corpus, retrain with its configuration, and gate on regressions.
 
@@ -121,7 +124,7 @@ def retrain_command(
     options = RetrainOptions(
         base=base_dir, add=list(add), out=out, prefer=prefer.value if prefer else None, metric=metric.value,
         tolerance=tolerance, allow_regression=allow_regression, baseline=baseline.value, overwrite=overwrite, name=name,
-        jobs=jobs, checkpoint=checkpoint,
+        jobs=jobs, checkpoint=checkpoint, source_sets=source_sets,
     )
     _err(f"base model: {base_dir}")
     try:

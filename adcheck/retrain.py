@@ -76,6 +76,7 @@ class RetrainOptions:
     name: str | None = None
     jobs: int = 0  # training threads; 0 = all cores (the result does not depend on it)
     checkpoint: Path | None = None  # keep held-out sources here so a stopped run resumes (adcheck.checkpoint)
+    source_sets: int | None = None  # hold the sources out in this many sets (0: one at a time); None: as the base model did
 
 
 @dataclass
@@ -118,10 +119,19 @@ def _config_from_metadata(meta: dict):
         selection_metric=str(search["selection_metric"]),
         nb_alpha=None if search.get("nb_alpha") is None else float(search["nb_alpha"]),
         source_holdout=None if search.get("source_holdout") is None else str(search["source_holdout"]),
-        source_holdout_sets=None if search.get("source_holdout_sets") is None else int(search["source_holdout_sets"]),
+        source_holdout_sets=_holdout_sets_of(search.get("source_holdout_sets")),
         # models trained before the option existed fitted their category heads unweighted
         category_weights=None if search.get("category_weights") is None else str(search["category_weights"]),
     )
+
+
+def _holdout_sets_of(value) -> int | None:
+    from adcheck.training_config import _source_holdout_sets
+
+    try:
+        return _source_holdout_sets(value)
+    except TrainingError as exc:
+        raise ModelFileError(f"the base model's metadata is damaged: {exc}") from None
 
 
 def _resolve_source(path_text: str) -> Path:
@@ -398,6 +408,10 @@ def retrain(options: RetrainOptions, progress: Callable[[str], None] | None = No
     config = _config_from_metadata(meta)
     if options.name:
         config = replace(config, name=options.name)
+    if options.source_sets is not None:
+        from adcheck.training_config import _source_holdout_sets
+
+        config = replace(config, source_holdout_sets=_source_holdout_sets(options.source_sets))
 
     new_rows = validate_new_labels([Path(p) for p in options.add])
     base_rows = load_base_rows(meta, report)

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -337,13 +337,19 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     cv_report["category_given_misleading"] = _conditional_report(y, category_targets, conditional_oof)
     cv_report["at_best_f1"] = _at_best_f1(y, best_oof, data.languages)
     if config.source_holdout:
-        say(f"holding out each source {config.source_holdout} in turn")
+        if config.source_holdout_sets:
+            say(f"holding out the source {config.source_holdout}s in {config.source_holdout_sets} sets, each set in turn")
+        else:
+            say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
             data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs,
             checkpoint,
         )
-    elif checkpoint is not None:
-        say(f"checkpoint {checkpoint} is not used: this run holds out no sources (source_holdout is off)")
+    else:
+        if checkpoint is not None:
+            say(f"checkpoint {checkpoint} is not used: this run holds out no sources (source_holdout is off)")
+        if config.source_holdout_sets:
+            say(f"source_holdout_sets {config.source_holdout_sets} is not used: this run holds out no sources (source_holdout is off)")
     cv_report["bands"] = {
         BAND_HIGH: _band_summary(y, best_oof, high, config.high_precision),
         BAND_MEDIUM: _band_summary(y, best_oof, medium, config.medium_precision),
@@ -428,6 +434,12 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     category = {code: np.zeros(len(y)) for code in category_targets}
     conditional = {code: np.zeros(len(y)) for code in category_targets}
     skipped_sources = []
+    sets = source_sets(units, names, config.source_holdout_sets)
+    members = {label: held for label, held in sets}
+    # as many sets as sources, or more, is one source at a time: reported, keyed and shown as such
+    in_sets = len(sets) < len(names)
+    if not in_sets:
+        config = replace(config, source_holdout_sets=None)
     store = None
     if checkpoint is not None:
         from adcheck.checkpoint import HoldoutCheckpoint, holdout_key, settings_of
@@ -436,12 +448,10 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         store = HoldoutCheckpoint(checkpoint, key, say)
         say(f"held-out sources are kept in {store.folder}")
 
-    sets = source_sets(units, names, config.source_holdout_sets)
-    members = {label: held for label, held in sets}
-
     def held_out_predictions(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool] | None:
-        test_rows = np.flatnonzero(np.isin(units, members[name]))
-        train_rows = np.flatnonzero((units != name) & ~np.isin(data.groups, data.groups[test_rows]))
+        held = np.isin(units, members[name])
+        test_rows = np.flatnonzero(held)
+        train_rows = np.flatnonzero(~held & ~np.isin(data.groups, data.groups[test_rows]))
         if y[train_rows].all() or not y[train_rows].any():
             return None
         stored = store.load(name, test_rows) if store is not None else None
@@ -466,16 +476,16 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         for code, values in by_code.items():
             conditional[code][test_rows] = values
             category[code][test_rows] = values * risk[test_rows]
-        if config.source_holdout_sets:
-            shown = f"set {number}/{len(labels)} held out: {len(members[name])} {unit}s, {len(test_rows):,} rows"
+        if in_sets:
+            shown = f"set {number}/{len(labels)} held out: {len(members[name])} {unit}{'s' if len(members[name]) > 1 else ''}, {len(test_rows):,} rows"
         else:
             shown = f"source {number}/{len(labels)} held out: {name}"
         say(f"{shown}{' (from the checkpoint)' if reused else ''}")
     result: dict = {"unit": unit, "sources": len(names) - len(skipped_sources)}
-    if config.source_holdout_sets:
+    if in_sets:
         result["sets"] = len(labels)
     if skipped_sources:
-        why = "without its set the rest has one class only" if config.source_holdout_sets else "without it the rest has one class only"
+        why = "without its set the rest has one class only" if in_sets else "without it the rest has one class only"
         result["skipped_sources"] = {name: why for name in skipped_sources}
     if not scored.any():
         return {**result, "skipped": "every source left one class only when held out"}

@@ -70,6 +70,17 @@ def main() -> None:
                                          lambda message: None, jobs=args.jobs)
         timings[label] = time.perf_counter() - started
     alone, in_sets = reports["each folder alone"], reports[f"{args.sets} sets"]
+    # rows each fit trains on, on average (groups reaching into the held-out rows leave with them)
+    from adcheck.training import source_sets
+
+    units = np.asarray([Path(f).parent.name for f in part.files])
+    trained = {}
+    for label, sets in (("each folder alone", None), (f"{args.sets} sets", args.sets)):
+        sizes = []
+        for _, held in source_sets(units, sorted(set(units.tolist())), sets):
+            out = np.isin(units, held)
+            sizes.append(int((~out & ~np.isin(part.groups, part.groups[out])).sum()))
+        trained[label] = float(np.mean(sizes))
     langs = [lang for lang in ("en", "ko", "mixed") if lang in alone.get("by_language", {})]
     rows = [("ROC-AUC, all", alone["overall"]["roc_auc"], in_sets["overall"]["roc_auc"])]
     rows += [(f"ROC-AUC, {lang}", alone["by_language"][lang]["roc_auc"], in_sets["by_language"][lang]["roc_auc"]) for lang in langs]
@@ -88,12 +99,16 @@ def main() -> None:
         f"| | each folder alone | {args.sets} sets |",
         "|---|---|---|",
         f"| models fitted | {len(chosen)} | {args.sets} |",
+        f"| rows each model trains on (mean) | {trained['each folder alone']:,.0f} | {trained[f'{args.sets} sets']:,.0f} |",
         f"| hold-out time | {timings['each folder alone']:.1f} s | {timings[f'{args.sets} sets']:.1f} s "
         f"({timings['each folder alone'] / timings[f'{args.sets} sets']:.2f}x faster) |",
         *[f"| {name} | {_fmt(a)} | {_fmt(b)} |" for name, a, b in rows],
         "",
         (f"Each folder's ROC-AUC, sets minus alone: mean {np.mean(moves):+.4f}, median {np.median(moves):+.4f}, "
          f"largest fall {min(moves):+.4f}, largest rise {max(moves):+.4f} ({len(moves)} folders)."),
+        "",
+        ("The time ratio can exceed the ratio of fits: a set's model also trains on fewer rows. The two runs "
+         "follow each other in one process, so other work on the machine can tilt the ratio; repeat it for a firmer figure."),
         "",
         f"Command: `python benchmarks/source_sets.py --folders {args.folders} --sets {args.sets} --jobs {args.jobs}`",
     ]

@@ -252,3 +252,20 @@ def test_a_stopped_retrain_resumes_its_source_holdout_from_a_checkpoint(tmp_path
     assert sum("(from the checkpoint)" in m for m in runs[1]) == 2  # the base file and the added one
     reports = [verify_model_dir(tmp_path / out)["cv"]["report"]["across_sources"] for out in ("first", "second")]
     assert reports[0] == reports[1] and reports[0]["sources"] == 2
+
+
+def test_retrain_takes_another_number_of_source_sets_and_refuses_a_bad_one(tmp_path):
+    from adcheck.artifacts import default_model_dir
+    from adcheck.errors import TrainingError
+
+    add = write_rows(tmp_path / "new_labels.jsonl", corpus_rows()[:5])
+    options = RetrainOptions(base=default_model_dir(), add=[add], out=tmp_path / "out", source_sets=1)
+    with pytest.raises(TrainingError, match="source_holdout_sets must be a whole number of at least 2"):
+        retrain(options)
+    assert not (tmp_path / "out").exists()
+    app, models_app = typer.Typer(), typer.Typer()
+    app.add_typer(models_app, name="models")
+    register(app, models_app)
+    result = runner.invoke(app, ["retrain", "--base", str(default_model_dir()), "--add", str(add), "--out", str(tmp_path / "out"),
+                                 "--source-sets", "1"])
+    assert result.exit_code != 0 and "source_holdout_sets must be a whole number of at least 2" in result.stderr

@@ -263,7 +263,13 @@ def test_sources_held_out_in_sets_are_scored_by_a_model_without_their_whole_set(
     from adcheck.training import _fit_head, _sigmoid, source_sets, source_units
 
     monkeypatch.chdir(tmp_path)
-    data = load_labeled(_write_sources(tmp_path, sample_rows, 4), group_col="group", negative=["acceptable"])
+    paths = _write_sources(tmp_path, sample_rows, 4)
+    # near-duplicate variants of 40 texts of the first folder, in their groups, in the last folder
+    variants = [json.loads(line) for line in paths[0].read_text(encoding="utf-8").splitlines()[:40]]
+    with paths[3].open("a", encoding="utf-8") as f:
+        for row in variants:
+            f.write(json.dumps({**row, "id": row["id"] + "-v", "text": row["text"] + " !!"}, ensure_ascii=False) + "\n")
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
     config = TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", source_holdout_sets=2)
     messages = []
     result = train(data, config, progress=messages.append)
@@ -278,14 +284,21 @@ def test_sources_held_out_in_sets_are_scored_by_a_model_without_their_whole_set(
         f"set {k}/2 held out: 2 folders, {int(np.isin(units, held).sum()):,} rows" for k, (_, held) in enumerate(sets, 1)
     ]
     # a source's figures are those of a model that saw neither its set nor any group reaching into it
-    _, held = sets[1]
+    (_, held), = [(label, held) for label, held in sets if "writer0" in held]
+    assert "writer3" not in held  # the variants of writer0's texts sit in the other set
     in_set = np.isin(units, held)
-    train_rows = np.flatnonzero(~in_set & ~np.isin(data.groups, data.groups[in_set]))
     occurrences = extract_occurrences(data.texts, config.feature_specs[0])
-    matrix = Vocabulary.fit(occurrences, config.feature_specs[0], rows=train_rows).transform(occurrences)
-    risk = _sigmoid(_fit_head(matrix[train_rows], data.labels[train_rows], 4.0, config.seed).decision(matrix))
-    source = units == held[0]
-    assert across["by_source"][held[0]] == binary_metrics(data.labels[source], risk[source], across["overall"]["threshold"])
+
+    def held_out_metrics(train_mask):
+        rows = np.flatnonzero(train_mask)
+        matrix = Vocabulary.fit(occurrences, config.feature_specs[0], rows=rows).transform(occurrences)
+        risk = _sigmoid(_fit_head(matrix[rows], data.labels[rows], 4.0, config.seed).decision(matrix))
+        source = units == "writer0"
+        return binary_metrics(data.labels[source], risk[source], across["overall"]["threshold"])
+
+    assert across["by_source"]["writer0"] == held_out_metrics(~in_set & ~np.isin(data.groups, data.groups[in_set]))
+    assert across["by_source"]["writer0"] != held_out_metrics(~in_set)  # training on the variants would flatter it
+    held = ["writer0"]
     # one source at a time gives other figures, and the model itself is the same either way
     alone = train(data, replace(config, source_holdout_sets=None))
     assert alone.cv_report["across_sources"]["by_source"][held[0]] != across["by_source"][held[0]]
@@ -307,9 +320,22 @@ def test_sets_of_sources_resume_from_a_checkpoint_that_one_source_at_a_time_neve
     stored[0].unlink()
     resumed, reused, messages = _checkpointed(data, config, tmp_path / "ck")
     assert resumed == plain and len(reused) == 1
-    # the same rows held out one source at a time are another run: nothing is read back
+    # the same rows held out one source at a time are another run, under another key: nothing is read back
     _, reused, _ = _checkpointed(data, replace(config, source_holdout_sets=None), tmp_path / "ck")
     assert reused == set()
+    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir()]) == 2
+    # as many sets as sources, or more, is one source at a time: the same report and the same files
+    alone, reused, messages = _checkpointed(data, replace(config, source_holdout_sets=5), tmp_path / "ck")
+    assert reused == {"writer0", "writer1", "writer2", "writer3"} and "sets" not in alone
+    assert alone == train(data, replace(config, source_holdout_sets=None)).cv_report["across_sources"]
+    assert "holding out the source folders in 5 sets, each set in turn" in messages
+    assert not any(m.startswith("set ") for m in messages)
+
+
+def test_sets_without_a_source_holdout_are_said_to_be_unused(sample_rows):
+    messages = []
+    train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3, source_holdout_sets=4), progress=messages.append)
+    assert "source_holdout_sets 4 is not used: this run holds out no sources (source_holdout is off)" in messages
 
 
 def _checkpointed(data, config, folder, **kwargs):
@@ -422,6 +448,15 @@ def test_source_holdout_is_read_back_from_metadata_for_retrain():
     assert _config_from_metadata(meta).source_holdout == "folder"
     del meta["hyperparameters"]["search"]["source_holdout"]  # a model trained before the option existed
     assert _config_from_metadata(meta).source_holdout is None
+    meta["hyperparameters"]["search"]["source_holdout_sets"] = 20
+    assert _config_from_metadata(meta).source_holdout_sets == 20
+    del meta["hyperparameters"]["search"]["source_holdout_sets"]
+    assert _config_from_metadata(meta).source_holdout_sets is None
+    from adcheck.errors import ModelFileError
+
+    meta["hyperparameters"]["search"]["source_holdout_sets"] = "x"
+    with pytest.raises(ModelFileError, match="metadata is damaged: source_holdout_sets must be a whole number"):
+        _config_from_metadata(meta)
 
 
 def test_unknown_source_holdout_is_a_one_line_error(tmp_path):
@@ -461,6 +496,19 @@ def test_bad_source_holdout_sets_is_a_one_line_error(tmp_path, bad):
     # the command line wins over the config; 0 holds each source out alone
     assert resolve(source_holdout_sets=5).config.source_holdout_sets == 5
     assert resolve(source_holdout_sets=0).config.source_holdout_sets is None
+
+
+@pytest.mark.parametrize(("value", "expected"), [("20", 20), ("0", None), ('"none"', None), ("false", None)])
+def test_source_holdout_sets_from_the_config(tmp_path, value, expected):
+    from adcheck.training_config import resolve_training_options
+
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
+    config = tmp_path / "c.toml"
+    config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nsource_holdout_sets = {value}\n', encoding="utf-8")
+    options = resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                       negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                       seed=None, folds=None, c_values=None)
+    assert options.config.source_holdout_sets == expected
 
 
 def test_training_on_threads_gives_the_same_model_and_figures(tmp_path, sample_rows, monkeypatch):
