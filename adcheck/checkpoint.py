@@ -1,7 +1,8 @@
 """Checkpoints of a training run's per-source hold-out, so that a run stopped part-way resumes.
 
 Holding out each source folder in turn is most of a training run on a large corpus (each source is
-one more fit on nearly all rows: about two of two and a half hours for 170 folders on two cores).
+one more fit on nearly all rows: about two of 2 h 13 min for 150 folders on two cores; holding them out
+in sets, `source_holdout_sets`, needs far fewer fits).
 With a checkpoint folder every finished source's predictions are written there at once, and a later
 run on the same rows with the same settings and training code reads them back instead of fitting
 again. The predictions are stored exactly as computed, so the figures are the same with or without it.
