@@ -1,4 +1,5 @@
-"""Checkpoints of a training run's per-source hold-out, so that a run stopped part-way resumes.
+"""Checkpoints of a training run's grouped-CV folds and per-source hold-out, so that a run stopped
+part-way resumes.
 
 Holding out each source folder in turn is most of a training run on a large corpus (each source is
 one more fit on nearly all rows: about two of 2 h 13 min for 150 folders on two cores; holding them out
@@ -13,6 +14,11 @@ and C, the seed, the NB smoothing, the category weights and the number of sets, 
 the training code, NumPy, SciPy and scikit-learn. Anything
 else (a corpus edit, a new C, another release) gives another key, so a stale file is never read.
 A file that cannot be read is reported and computed again.
+
+The grouped cross-validation's folds (the risk head's out-of-fold values for every C, then the
+category heads' for the chosen C) are kept the same way under `cv/` in the checkpoint folder, keyed
+by the rows, each row's fold, the features, the C values and the rest of the settings above, so a run
+stopped after the folds goes straight on to the hold-out.
 """
 
 from __future__ import annotations
@@ -61,6 +67,15 @@ def holdout_key(texts, labels: np.ndarray, groups: np.ndarray, units: np.ndarray
     return digest.hexdigest()
 
 
+def cv_settings_of(stage: str, spec, c_values, config) -> dict:
+    """The settings that decide one stage of the grouped-CV folds (`risk`: every C; `categories`: the
+    chosen C)."""
+    return {
+        "stage": stage, "features": asdict(spec), "C": list(c_values), "seed": config.seed, "nb_alpha": config.nb_alpha,
+        "category_weights": config.category_weights, "folds": config.n_folds,
+    }
+
+
 def settings_of(spec, c_value: float, config) -> dict:
     """The training settings that decide a held-out source's predictions."""
     return {
@@ -71,15 +86,16 @@ def settings_of(spec, c_value: float, config) -> dict:
 
 
 class HoldoutCheckpoint:
-    """The finished held-out sources of one run, one .npz file each under `folder/<key>/`."""
+    """The finished held-out sources of one run, one .npz file each under `folder/<key>/` (and the
+    finished CV folds, under `folder/cv/<key>/`)."""
 
-    def __init__(self, folder: Path | str, key: str, say: Callable[[str], None] | None = None) -> None:
+    def __init__(self, folder: Path | str, key: str, say: Callable[[str], None] | None = None, under: str = "") -> None:
         self.root = Path(folder)
         self.key = key
         self.say = say or (lambda message: None)
         if self.root.exists() and not self.root.is_dir():
             raise TrainingError(f"checkpoint {self.root} is not a folder")
-        self.folder = self.root / key[:24]
+        self.folder = (self.root / under if under else self.root) / key[:24]
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -91,6 +107,15 @@ class HoldoutCheckpoint:
     def load(self, source: str, test_rows: np.ndarray) -> Predictions | None:
         """The stored predictions for `source` (whose rows are `test_rows`), or None when there are
         none or they cannot be used."""
+        stored = self.load_named(source, test_rows, "holding it out again")
+        if stored is None:
+            return None
+        risk, by_code = stored
+        return test_rows, risk, by_code
+
+    def load_named(self, source: str, test_rows: np.ndarray, again: str = "computing it again") -> tuple[np.ndarray, dict[str, np.ndarray]] | None:
+        """The stored main array and named arrays for `source` (a held-out source, or a CV fold),
+        or None when there are none or they cannot be used (reported, ending with `again`)."""
         path = self.path(source)
         if not path.exists():
             return None
@@ -106,9 +131,9 @@ class HoldoutCheckpoint:
             if len(risk) != len(test_rows) or any(len(v) != len(test_rows) for v in by_code.values()):
                 raise ValueError("its arrays differ in length")
         except Exception as exc:  # a damaged or foreign file is recomputed, never trusted
-            self.say(f"checkpoint file {path} for {source} cannot be used ({exc}); holding it out again")
+            self.say(f"checkpoint file {path} for {source} cannot be used ({exc}); {again}")
             return None
-        return test_rows, risk, by_code
+        return risk, by_code
 
     def save(self, source: str, predictions: Predictions) -> None:
         test_rows, risk, by_code = predictions

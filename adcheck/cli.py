@@ -430,7 +430,7 @@ def train(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training workers, threads or forked processes (0: all cores); the model is the same for any number.")] = 0,
     checkpoint: Annotated[
-        Optional[Path], typer.Option("--checkpoint", help="Keep each held-out source's predictions in this folder as they finish; a run stopped part-way and started again on the same data and settings resumes there, with the same figures.", file_okay=False)
+        Optional[Path], typer.Option("--checkpoint", help="Keep each cross-validation fold's and held-out source's predictions in this folder as they finish; a run stopped part-way and started again on the same data and settings resumes there, with the same figures.", file_okay=False)
     ] = None,
 ) -> None:
     """Train a model on labeled data, choosing hyperparameters by grouped cross-validation.

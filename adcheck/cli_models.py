@@ -103,7 +103,7 @@ def retrain_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the comparison and the result on stderr.")] = False,
     jobs: Annotated[int, typer.Option("--jobs", "-j", min=0, help="Training threads (0: all cores); the model is the same for any number.")] = 0,
     checkpoint: Annotated[
-        Path | None, typer.Option("--checkpoint", help="Keep each held-out source's predictions in this folder; a stopped retrain started again with the same inputs resumes there.", file_okay=False)
+        Path | None, typer.Option("--checkpoint", help="Keep each cross-validation fold's and held-out source's predictions in this folder; a stopped retrain started again with the same inputs resumes there.", file_okay=False)
     ] = None,
     source_sets: Annotated[
         int | None, typer.Option("--source-sets", min=0, help="Hold the sources out in this many sets, each set in turn (0: one source at a time; default: as the base model did).")

@@ -75,7 +75,7 @@ class RetrainOptions:
     overwrite: bool = False
     name: str | None = None
     jobs: int = 0  # training threads; 0 = all cores (the result does not depend on it)
-    checkpoint: Path | None = None  # keep held-out sources here so a stopped run resumes (adcheck.checkpoint)
+    checkpoint: Path | None = None  # keep CV folds and held-out sources here so a stopped run resumes (adcheck.checkpoint)
     source_sets: int | None = None  # hold the sources out in this many sets (0: one at a time); None: as the base model did
 
 

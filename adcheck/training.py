@@ -12,6 +12,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy import sparse
@@ -23,6 +24,9 @@ from adcheck.model import AdModel, LinearHead
 from adcheck.readers import LabeledData
 from adcheck.results import BAND_HIGH, BAND_MEDIUM
 from adcheck.taxonomy import CATEGORY_CODES
+
+if TYPE_CHECKING:
+    from adcheck.checkpoint import HoldoutCheckpoint
 
 MIN_CATEGORY_EXAMPLES = 10
 SOURCE_HOLDOUT_UNITS = ("folder", "file")
@@ -261,9 +265,9 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
 
     `jobs` workers (0: all cores) fit the cross-validation folds and held-out sources side by side
     (`_in_order`); the model and every reported figure are the same for any number of workers.
-    With a `checkpoint` folder each held-out source's predictions are kept there as soon as they are
-    made and reused by a later run on the same rows and settings (adcheck.checkpoint), so a run
-    stopped during the source hold-out resumes where it stopped, with the same figures."""
+    With a `checkpoint` folder each grouped-CV fold's and each held-out source's predictions are kept
+    there as soon as they are made and reused by a later run on the same rows and settings
+    (adcheck.checkpoint), so a stopped run resumes where it stopped, with the same figures."""
     say = progress or (lambda message: None)
     jobs = resolve_jobs(jobs)
     started = time.perf_counter()
@@ -276,6 +280,20 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         spec.validate()
     folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
     category_targets = _category_targets(data)
+    fold_of = np.zeros(len(y), dtype=np.int64)
+    for number, (_, test_rows) in enumerate(folds):
+        fold_of[test_rows] = number
+
+    def cv_store(stage: str, spec: FeatureSpec, c_values) -> HoldoutCheckpoint | None:
+        """Where this stage of the grouped-CV folds is kept (adcheck.checkpoint), if anywhere."""
+        if checkpoint is None:
+            return None
+        from adcheck.checkpoint import HoldoutCheckpoint, cv_settings_of, holdout_key
+
+        key = holdout_key(data.texts, y, data.groups, fold_of, data.categories, cv_settings_of(stage, spec, c_values, config))
+        store = HoldoutCheckpoint(checkpoint, key, say, under="cv")
+        say(f"cross-validation folds ({stage}) are kept in {store.folder}")
+        return store
 
     candidates: list[dict] = []
     best: tuple[float, int, float] | None = None
@@ -285,19 +303,28 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         occurrences = extract_occurrences(data.texts, spec)
         occurrences_by_spec[spec_index] = occurrences
         oof = {c: np.zeros(len(y)) for c in config.c_values}
+        risk_store = cv_store("risk", spec, config.c_values)
 
-        def fold_predictions(fold: tuple[np.ndarray, np.ndarray], spec=spec, occurrences=occurrences) -> dict[float, np.ndarray]:
-            train_rows, test_rows = fold
+        def fold_predictions(item: tuple[int, tuple[np.ndarray, np.ndarray]], spec=spec, occurrences=occurrences,
+                             store=risk_store) -> tuple[dict[float, np.ndarray], bool]:
+            number, (train_rows, test_rows) = item
+            stored = store.load_named(f"fold {number + 1}", test_rows) if store is not None else None
+            if stored is not None and set(stored[1]) == {repr(c) for c in config.c_values}:
+                return {c_value: stored[1][repr(c_value)] for c_value in config.c_values}, True
             matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
-            return {
+            predictions = {
                 c_value: _sigmoid(_fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha).decision(matrix[test_rows]))
                 for c_value in config.c_values
             }
+            if store is not None:
+                store.save(f"fold {number + 1}", (test_rows, predictions[config.c_values[0]], {repr(c): v for c, v in predictions.items()}))
+            return predictions, False
 
-        for fold, ((_, test_rows), predictions) in enumerate(zip(folds, _in_order(fold_predictions, folds, jobs))):
+        for fold, ((_, test_rows), (predictions, reused)) in enumerate(zip(folds, _in_order(fold_predictions, enumerate(folds), jobs))):
             for c_value, values in predictions.items():
                 oof[c_value][test_rows] = values
-            say(f"features {spec_index + 1}/{len(config.feature_specs)}: fold {fold + 1}/{len(folds)} done")
+            say(f"features {spec_index + 1}/{len(config.feature_specs)}: fold {fold + 1}/{len(folds)} done"
+                f"{' (read back from the checkpoint)' if reused else ''}")
         for c_value in config.c_values:
             metrics = evaluate_predictions(y, oof[c_value], 0.5, data.languages)["overall"]
             value = metrics[config.selection_metric] or 0.0
@@ -316,16 +343,26 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     category_oof = {code: np.zeros(len(y)) for code in category_targets}
     conditional_oof = {code: np.zeros(len(y)) for code in category_targets}
     if category_targets:
-        def fold_categories(fold: tuple[np.ndarray, np.ndarray]) -> dict[str, np.ndarray]:
-            train_rows, test_rows = fold
-            matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
-            return _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+        category_store = cv_store("categories", spec, [c_value])
 
-        for (_, test_rows), predictions in zip(folds, _in_order(fold_categories, folds, jobs, processes=True)):
+        def fold_categories(item: tuple[int, tuple[np.ndarray, np.ndarray]]) -> tuple[dict[str, np.ndarray], bool]:
+            number, (train_rows, test_rows) = item
+            stored = category_store.load_named(f"fold {number + 1}", test_rows) if category_store is not None else None
+            if stored is not None and set(stored[1]) == set(category_targets):
+                return stored[1], True
+            matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+            predictions = _category_predictions(matrix, train_rows[y[train_rows]], test_rows, category_targets, c_value, config)
+            if category_store is not None:
+                category_store.save(f"fold {number + 1}", (test_rows, best_oof[test_rows], predictions))
+            return predictions, False
+
+        read_back = 0
+        for (_, test_rows), (predictions, reused) in zip(folds, _in_order(fold_categories, enumerate(folds), jobs, processes=True)):
+            read_back += reused
             for code, values in predictions.items():
                 conditional_oof[code][test_rows] = values
                 category_oof[code][test_rows] = values * best_oof[test_rows]
-        say("category heads cross-validated")
+        say(f"category heads cross-validated{f' ({read_back} of {len(folds)} folds read back from the checkpoint)' if read_back else ''}")
 
     high = threshold_for_precision(y, best_oof, config.high_precision)
     medium = min(threshold_for_precision(y, best_oof, config.medium_precision), high)
@@ -346,8 +383,6 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             checkpoint,
         )
     else:
-        if checkpoint is not None:
-            say(f"checkpoint {checkpoint} is not used: this run holds out no sources (source_holdout is off)")
         if config.source_holdout_sets:
             say(f"source_holdout_sets {config.source_holdout_sets} is not used: this run holds out no sources (source_holdout is off)")
     cv_report["bands"] = {

@@ -151,7 +151,7 @@ def _display_path(path: Path) -> str:
 def run_training(options: TrainingOptions, *, overwrite: bool = False, progress: Callable[[str], None] | None = None,
                  jobs: int = 1, checkpoint: Path | None = None) -> AdModel:
     """Load the data, train with grouped cross-validation and write the model folder (with a
-    `checkpoint` folder, a stopped run's held-out sources are reused: see adcheck.checkpoint)."""
+    `checkpoint` folder, a stopped run's CV folds and held-out sources are reused: see adcheck.checkpoint)."""
     from adcheck.artifacts import save_model
     from adcheck.readers import load_labeled
     from adcheck.training import train

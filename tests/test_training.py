@@ -10,6 +10,7 @@ import pytest
 from adcheck.errors import InputDataError, TrainingError
 from adcheck.evaluation import binary_metrics
 from adcheck.readers import LabeledData
+import adcheck.training as training
 from adcheck.training import TrainConfig, grouped_folds, train
 
 
@@ -323,7 +324,7 @@ def test_sets_of_sources_resume_from_a_checkpoint_that_one_source_at_a_time_neve
     # the same rows held out one source at a time are another run, under another key: nothing is read back
     _, reused, _ = _checkpointed(data, replace(config, source_holdout_sets=None), tmp_path / "ck")
     assert reused == set()
-    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir()]) == 2
+    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir() and p.name != "cv"]) == 2
     # as many sets as sources, or more, is one source at a time: the same report and the same files
     alone, reused, messages = _checkpointed(data, replace(config, source_holdout_sets=5), tmp_path / "ck")
     assert reused == {"writer0", "writer1", "writer2", "writer3"} and "sets" not in alone
@@ -377,7 +378,7 @@ def test_a_checkpoint_is_not_read_after_the_rows_or_settings_change(tmp_path, sa
     # another C: nothing is reused and the run keeps its own files beside the first run's
     _, reused, _ = _checkpointed(data, TrainConfig(c_values=(2.0,), n_folds=3, source_holdout="folder"), tmp_path / "ck")
     assert reused == set()
-    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir()]) == 2
+    assert len([p for p in (tmp_path / "ck").iterdir() if p.is_dir() and p.name != "cv"]) == 2
     # one label flipped: the corpus differs, so every source is held out again
     flipped = LabeledData(data.texts, data.labels.copy(), data.groups, data.languages, data.categories, data.sources, data.files)
     flipped.labels[0] = not flipped.labels[0]
@@ -418,11 +419,53 @@ def test_a_checkpoint_that_cannot_be_written_is_a_one_line_error(tmp_path, sampl
     assert not [name for _, _, files in os.walk(tmp_path / "ck") for name in files]  # nothing half-written is left
 
 
-def test_a_checkpoint_without_a_source_holdout_is_said_to_be_unused(tmp_path, sample_rows):
+def test_the_cross_validation_folds_resume_from_a_checkpoint_with_the_same_figures(tmp_path, sample_rows, monkeypatch):
+    """Without a source hold-out the checkpoint still keeps the grouped-CV folds: the risk head's for
+    every C and the category heads' for the chosen C, read back by a second run with the same figures."""
+    data = _data(sample_rows)
+    config = TrainConfig(c_values=(1.0, 4.0), n_folds=3)
+    plain = train(data, config)
+    first_messages, second_messages = [], []
+    first = train(data, config, progress=first_messages.append, checkpoint=tmp_path / "ck")
+    stored = sorted((tmp_path / "ck" / "cv").glob("*/*.npz"))
+    assert len(stored) == 6  # three risk folds, three category folds
+    assert not any("read back from the checkpoint" in m for m in first_messages)
+    assert first.cv_report == plain.cv_report
+    fitted = []
+    real_fit = training._fit_head
+    monkeypatch.setattr(training, "_fit_head", lambda *a, **k: fitted.append(1) or real_fit(*a, **k))
+    second = train(data, config, progress=second_messages.append, checkpoint=tmp_path / "ck", jobs=2)
+    assert second.cv_report == plain.cv_report
+    assert sum(m.endswith("done (read back from the checkpoint)") for m in second_messages) == 3
+    assert "category heads cross-validated (3 of 3 folds read back from the checkpoint)" in second_messages
+    assert len(fitted) == 1 + len(second.model.category_heads)  # only the final model's heads
+    assert sorted((tmp_path / "ck" / "cv").glob("*/*.npz")) == stored
+
+
+def test_cross_validation_folds_are_not_read_back_for_other_c_values_or_rows(tmp_path, sample_rows):
+    data = _data(sample_rows)
+    train(data, TrainConfig(c_values=(4.0,), n_folds=3), checkpoint=tmp_path / "ck")
+    for config in (TrainConfig(c_values=(2.0,), n_folds=3), TrainConfig(c_values=(4.0,), n_folds=4)):
+        messages = []
+        train(data, config, progress=messages.append, checkpoint=tmp_path / "ck")
+        assert not any("read back from the checkpoint" in m for m in messages), config
+    flipped = replace(data, labels=data.labels.copy())
+    flipped.labels[0] = 1 - flipped.labels[0]
     messages = []
-    train(_data(sample_rows), TrainConfig(c_values=(4.0,), n_folds=3), progress=messages.append, checkpoint=tmp_path / "ck")
-    assert f"checkpoint {tmp_path / 'ck'} is not used: this run holds out no sources (source_holdout is off)" in messages
-    assert not (tmp_path / "ck").exists()
+    train(flipped, TrainConfig(c_values=(4.0,), n_folds=3), progress=messages.append, checkpoint=tmp_path / "ck")
+    assert not any("read back from the checkpoint" in m for m in messages)
+
+
+def test_a_damaged_fold_file_is_reported_and_fitted_again(tmp_path, sample_rows):
+    data = _data(sample_rows)
+    config = TrainConfig(c_values=(4.0,), n_folds=3)
+    plain = train(data, config, checkpoint=tmp_path / "ck")
+    damaged = sorted((tmp_path / "ck" / "cv").glob("*/*.npz"))[0]
+    damaged.write_bytes(b"not an npz file")
+    messages = []
+    again = train(data, config, progress=messages.append, checkpoint=tmp_path / "ck")
+    assert again.cv_report == plain.cv_report
+    assert any(m.startswith(f"checkpoint file {damaged} for fold ") and m.endswith("computing it again") for m in messages)
 
 
 def test_a_checkpoint_that_is_a_file_is_a_one_line_error(tmp_path, sample_rows, monkeypatch):
