@@ -85,6 +85,22 @@ def settings_of(spec, c_value: float, config) -> dict:
     }
 
 
+def other_runs(root: Path | str, used) -> tuple[int, int]:
+    """The key folders under a checkpoint folder (`root/<key>/` and `root/cv/<key>/`) that this run did
+    not use, as (count, bytes): kept for a run that may come back, never deleted by adcheck."""
+    root = Path(root)
+    used = {Path(folder).resolve() for folder in used}
+    count = size = 0
+    for parent in (root, root / "cv"):
+        if not parent.is_dir():
+            continue
+        for folder in parent.iterdir():
+            if folder.is_dir() and folder.name != "cv" and folder.resolve() not in used:
+                count += 1
+                size += sum(f.stat().st_size for f in folder.iterdir() if f.is_file())
+    return count, size
+
+
 class HoldoutCheckpoint:
     """The finished held-out sources of one run, one .npz file each under `folder/<key>/` (and the
     finished CV folds, under `folder/cv/<key>/`)."""

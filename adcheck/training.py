@@ -280,6 +280,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         spec.validate()
     folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
     category_targets = _category_targets(data)
+    used_folders: list[Path] = []  # the checkpoint's key folders this run reads and writes
     fold_of = np.zeros(len(y), dtype=np.int64)
     for number, (_, test_rows) in enumerate(folds):
         fold_of[test_rows] = number
@@ -292,6 +293,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
 
         key = holdout_key(data.texts, y, data.groups, fold_of, data.categories, cv_settings_of(stage, spec, c_values, config))
         store = HoldoutCheckpoint(checkpoint, key, say, under="cv")
+        used_folders.append(store.folder)
         say(f"cross-validation folds ({stage}) are kept in {store.folder}")
         return store
 
@@ -380,7 +382,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
             data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs,
-            checkpoint,
+            checkpoint, used_folders,
         )
     else:
         if config.source_holdout_sets:
@@ -400,6 +402,13 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         if target[positive_rows].any() and not target[positive_rows].all()
     }
     model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
+    if checkpoint is not None:
+        from adcheck.checkpoint import other_runs
+
+        count, size = other_runs(checkpoint, used_folders)
+        if count:
+            say(f"checkpoint {checkpoint} also holds {count} folder{'s' if count > 1 else ''} of other runs (other rows, "
+                f"settings or code; {size / 1e6:.1f} MB), kept for a run that comes back; delete them when no longer needed")
     seconds = time.perf_counter() - started
     chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric, "nb_alpha": config.nb_alpha,
               "category_weights": config.category_weights}
@@ -451,7 +460,8 @@ def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
 
 def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
                     category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float],
-                    say: Callable[[str], None], jobs: int = 1, checkpoint: Path | str | None = None) -> dict:
+                    say: Callable[[str], None], jobs: int = 1, checkpoint: Path | str | None = None,
+                    used_folders: list[Path] | None = None) -> dict:
     """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
     grouped CV chose (as the shipped model would be); with `source_holdout_sets` the sources leave in
     sets (`source_sets`). A group that spans sources leaves training with the held-out source, so no
@@ -481,6 +491,8 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
 
         key = holdout_key(data.texts, y, data.groups, units, data.categories, settings_of(spec, c_value, config))
         store = HoldoutCheckpoint(checkpoint, key, say)
+        if used_folders is not None:
+            used_folders.append(store.folder)
         say(f"held-out sources are kept in {store.folder}")
 
     def held_out_predictions(name: str) -> tuple[np.ndarray, np.ndarray, dict[str, np.ndarray], bool] | None:

@@ -456,6 +456,22 @@ def test_cross_validation_folds_are_not_read_back_for_other_c_values_or_rows(tmp
     assert not any("read back from the checkpoint" in m for m in messages)
 
 
+def test_a_run_says_how_much_of_its_checkpoint_belongs_to_other_runs_and_deletes_none(tmp_path, sample_rows):
+    data = _data(sample_rows)
+    first = []
+    train(data, TrainConfig(c_values=(4.0,), n_folds=3), progress=first.append, checkpoint=tmp_path / "ck")
+    assert not any("of other runs" in m for m in first)
+    second = []
+    train(data, TrainConfig(c_values=(2.0,), n_folds=3), progress=second.append, checkpoint=tmp_path / "ck")
+    said = [m for m in second if "of other runs" in m]
+    assert len(said) == 1 and said[0].startswith(f"checkpoint {tmp_path / 'ck'} also holds 2 folders of other runs ("), said
+    assert len(list((tmp_path / "ck" / "cv").iterdir())) == 4  # the first run's folders are still there
+    again = []
+    train(data, TrainConfig(c_values=(4.0,), n_folds=3), progress=again.append, checkpoint=tmp_path / "ck")
+    assert sum("read back from the checkpoint" in m for m in again) == 4  # 3 risk folds, and the category heads' line
+    assert any("also holds 2 folders of other runs" in m for m in again)
+
+
 def test_a_damaged_fold_file_is_reported_and_fitted_again(tmp_path, sample_rows):
     data = _data(sample_rows)
     config = TrainConfig(c_values=(4.0,), n_folds=3)
