@@ -60,7 +60,7 @@ def test_default_model_reads_claims_not_punctuation():
     Judged against the same words written calm: the marks may move the risk a little (the
     word-boundary n-grams read punctuation), not into the high band, and the lawful words stay low.
     The restock line sat near the medium threshold on its words alone with adcheck-default-780ca65b514d
-    (0.255 calm, 0.274 loud; medium from 0.262); adcheck-default-32fcb1781525 puts it at 0.248 and 0.273
+    (0.255 calm, 0.274 loud; medium from 0.262); adcheck-default-7509b0c51512 puts it at 0.257 and 0.279
     (medium from 0.298)."""
     model = load_model()
     for loud, calm in LOUD_BUT_LAWFUL:
@@ -88,7 +88,7 @@ SAME_HEADLINE_OTHER_FOOTNOTE = [
 def test_default_model_reads_the_footnote_under_the_same_headline():
     """The fact below the line decides (D20): a footnote that takes the headline back is flagged, an
     honest one is not, under the same words above it. adcheck-default-37f774a42fdd, the first model
-    with the body family, put the pairs 0.76-0.89 apart, and adcheck-default-32fcb1781525 0.66-0.93;
+    with the body family, put the pairs 0.76-0.89 apart, and adcheck-default-7509b0c51512 0.62-0.95;
     the model before the family 0.54-0.85. A retrain on the s21 folders alone scored the Korean honest
     footnote 0.302, in its medium band; the s22 footnote twins brought it to 0.073."""
     model = load_model()
