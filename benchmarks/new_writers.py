@@ -28,6 +28,8 @@ acceptable texts flagged at the threshold that finds 92% of the misleading ones 
 false alarms at its working recall).
 
     python benchmarks/new_writers.py --prefix s27_ --score s20_ --together
+
+Both options take several prefixes separated by commas (--prefix s29_,s30_,s31_).
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ def _false_alarms(y: np.ndarray, scores: np.ndarray, recall: float = 0.92) -> fl
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches (default: s4_)")
+    parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches, or several separated by commas (default: s4_)")
     parser.add_argument("--score", default=None,
                         help="hold out the folders with this prefix instead (another batch); default: --prefix")
     parser.add_argument("--c", type=float, default=None, help="C (default: the shipped model's)")
@@ -64,11 +66,12 @@ def main() -> None:
     c_value = shipped_c if args.c is None else args.c
     folder = np.asarray([Path(f).parent.name for f in data.files])
     names = sorted(set(folder.tolist()))
-    new = [name for name in names if name.startswith(args.prefix)]
+    prefixes = tuple(p for p in args.prefix.split(",") if p)
+    new = [name for name in names if name.startswith(prefixes)]
     if not new:
         raise SystemExit(f"no corpus folder starts with {args.prefix!r}")
     older = ~np.isin(folder, new)
-    scored = new if args.score is None else [name for name in names if name.startswith(args.score)]
+    scored = new if args.score is None else [name for name in names if name.startswith(tuple(p for p in args.score.split(",") if p))]
     if not scored:
         raise SystemExit(f"no corpus folder starts with {args.score!r}")
     y = data.labels.astype(bool)
