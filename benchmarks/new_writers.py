@@ -84,7 +84,8 @@ def main() -> None:
     if args.score is not None:
         print(f"held out in turn: the {len(scored)} folders starting with {args.score!r}; "
               f"'{second}' adds the {args.prefix!r} folders to the training data")
-    print(f"{'held-out folder':32}{'rows':>6}{first:>12}{second:>13}")
+    w1, w2 = max(12, len(first) + 2), max(13, len(second) + 2)  # long prefix lists widen the columns
+    print(f"{'held-out folder':32}{'rows':>6}{first:>{w1}}{second:>{w2}}")
     units = [(f"all {len(scored)} {args.score or args.prefix}* folders", scored)] if args.together else [(n, [n]) for n in scored]
     for name, members in units:
         held = np.isin(folder, members)
@@ -97,9 +98,9 @@ def main() -> None:
             pooled[key][held] = _sigmoid(head.decision(matrix[held]))
             scores.append(roc_auc_score(y[held], pooled[key][held]) if 0 < y[held].sum() < held.sum() else None)
         if scores[0] is None:  # one label only (a folder of plain acceptable copy): no AUC, but it counts below
-            print(f"{name:32}{int(held.sum()):>6}{'one label':>12}{'one label':>13}", flush=True)
+            print(f"{name:32}{int(held.sum()):>6}{'one label':>{w1}}{'one label':>{w2}}", flush=True)
         else:
-            print(f"{name:32}{int(held.sum()):>6}{scores[0]:>12.4f}{scores[1]:>13.4f}", flush=True)
+            print(f"{name:32}{int(held.sum()):>6}{scores[0]:>{w1}.4f}{scores[1]:>{w2}.4f}", flush=True)
     languages = np.asarray(data.languages)
     print("\npooled over the held-out folders (each row scored by models that never saw its folder):")
     held_out = np.isin(folder, scored)
