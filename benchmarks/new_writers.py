@@ -53,6 +53,11 @@ def _false_alarms(y: np.ndarray, scores: np.ndarray, recall: float = 0.92) -> fl
     return float((scores[~y] >= threshold).mean())
 
 
+def _starting_with(names: list[str], prefixes: str) -> list[str]:
+    """The names that start with one of the comma-separated `prefixes`."""
+    return [name for name in names if name.startswith(tuple(p for p in prefixes.split(",") if p))]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--prefix", default="s4_", help="folder-name prefix of the newer batches, or several separated by commas (default: s4_)")
@@ -66,12 +71,11 @@ def main() -> None:
     c_value = shipped_c if args.c is None else args.c
     folder = np.asarray([Path(f).parent.name for f in data.files])
     names = sorted(set(folder.tolist()))
-    prefixes = tuple(p for p in args.prefix.split(",") if p)
-    new = [name for name in names if name.startswith(prefixes)]
+    new = _starting_with(names, args.prefix)
     if not new:
         raise SystemExit(f"no corpus folder starts with {args.prefix!r}")
     older = ~np.isin(folder, new)
-    scored = new if args.score is None else [name for name in names if name.startswith(tuple(p for p in args.score.split(",") if p))]
+    scored = new if args.score is None else _starting_with(names, args.score)
     if not scored:
         raise SystemExit(f"no corpus folder starts with {args.score!r}")
     y = data.labels.astype(bool)
