@@ -1,0 +1,170 @@
+"""Which corpus rows does the model, never having seen them, read most against their labels?
+
+Fits the shipped recipe (training/default.toml, the shipped model's C) on the recipe's grouped folds
+and scores every row out of fold: the risk head, and for misleading rows the category heads
+(P(category | misleading), as the model card's second view). It then writes, for a blind re-label:
+
+- `candidates.jsonl`: the rows it disagrees with most. An acceptable row with risk >= --risk-high,
+  a misleading row with risk <= --risk-low, a misleading row with a labelled category below
+  --cat-low, or one without a category that reaches --cat-high. At most --per-kind rows of each kind,
+  the strongest disagreements first.
+- `controls.jsonl`: as many rows drawn at random from the rest, so that labellers' disagreement with
+  the corpus on the candidates can be set against the base rate.
+
+Each line holds the row as the corpus has it (id, file, label, categories, ...) and the out-of-fold
+values. The labellers must not see these files: give them only id, text, lang, channel and domain.
+A disagreement by the model is not a label error; only the blind re-label decides, against the
+guideline, and any change is recorded in the data card.
+
+    python training/label_audit.py --out /tmp/audit [--jobs 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from shipped_recipe import load_recipe  # noqa: E402
+
+from adcheck.features import Vocabulary, extract_occurrences  # noqa: E402
+from adcheck.training import _category_predictions, _category_targets, _fit_head, _in_order, _sigmoid, grouped_folds  # noqa: E402
+
+
+def _corpus_rows(files: np.ndarray) -> dict[tuple[str, str], dict]:
+    """Every corpus row keyed by (file, text), as written."""
+    rows = {}
+    for name in sorted(set(files.tolist())):
+        with open(name, encoding="utf-8") as handle:
+            for line in handle:
+                if line.strip():
+                    row = json.loads(line)
+                    rows[(name, row["text"])] = row
+    return rows
+
+
+KINDS = ("acceptable_read_misleading", "misleading_read_acceptable", "category_missed", "category_added")
+
+
+def pick_candidates(y: np.ndarray, oof: dict[str, np.ndarray], categories: list[list[str]], codes: list[str],
+                    risk_high: float, risk_low: float, cat_low: float, cat_high: float, per_kind: int | dict[str, int],
+                    skip: set[int] = frozenset()) -> dict:
+    """Row index -> the kind of disagreement it was picked for, strongest first within each kind (ties: the
+    later row first) and at most `per_kind` of each (one number, or one per kind); a row picked for an earlier kind keeps it; rows in
+    `skip` are never picked. Under "_past_the_cut", how many
+    rows of each kind passed the cut before the cap."""
+    kinds: dict[str, list[tuple[float, int]]] = {kind: [] for kind in KINDS}
+    caps = per_kind if isinstance(per_kind, dict) else dict.fromkeys(KINDS, per_kind)
+    for i in range(len(y)):
+        if i in skip:
+            continue
+        risk = float(oof["risk"][i])
+        if not y[i]:
+            if risk >= risk_high:
+                kinds["acceptable_read_misleading"].append((risk, i))
+            continue
+        if risk <= risk_low:
+            kinds["misleading_read_acceptable"].append((1 - risk, i))
+        labelled = set(categories[i])
+        low = [float(oof[code][i]) for code in codes if code in labelled and oof[code][i] <= cat_low]
+        high = [float(oof[code][i]) for code in codes if code not in labelled and oof[code][i] >= cat_high]
+        if low:
+            kinds["category_missed"].append((1 - min(low), i))
+        if high:
+            kinds["category_added"].append((max(high), i))
+    chosen: dict = {}
+    for kind, items in kinds.items():
+        for _, i in sorted(items, reverse=True)[: caps[kind]]:
+            chosen.setdefault(i, kind)
+    chosen["_past_the_cut"] = {kind: len(items) for kind, items in kinds.items()}
+    return chosen
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder for candidates.jsonl and controls.jsonl")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--risk-high", type=float, default=0.85)
+    parser.add_argument("--risk-low", type=float, default=0.10)
+    parser.add_argument("--cat-low", type=float, default=0.10)
+    parser.add_argument("--cat-high", type=float, default=0.90)
+    parser.add_argument("--per-kind", type=int, default=150)
+    parser.add_argument("--take", action="append", default=[], metavar="KIND=N",
+                        help="take N rows of this kind instead of --per-kind (repeatable), e.g. category_missed=300")
+    parser.add_argument("--controls", type=int, default=None, help="how many controls (default: as many as candidates)")
+    parser.add_argument("--skip", type=Path, action="append", default=[],
+                        help="a JSONL file whose rows' ids are never picked (rows an earlier audit already re-labelled)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    per_kind = {kind: args.per_kind for kind in KINDS}
+    for item in args.take:
+        kind, _, count = item.partition("=")
+        if kind not in KINDS or not count.isdigit():
+            parser.error(f"--take wants KIND=N with KIND one of {', '.join(KINDS)}; got {item!r}")
+        per_kind[kind] = int(count)
+    skipped_ids = {json.loads(line)["id"] for name in args.skip for line in open(name, encoding="utf-8") if line.strip()}
+
+    options, data, c_value = load_recipe()
+    config = options.config
+    spec = config.feature_specs[0]
+    y = data.labels.astype(bool)
+    folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
+    targets = _category_targets(data)
+    started = time.perf_counter()
+    occurrences = extract_occurrences(list(data.texts), spec)
+
+    def fold_values(fold):
+        train_rows, test_rows = fold
+        matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+        risk = _fit_head(matrix[train_rows], y[train_rows], c_value, config.seed, config.nb_alpha)
+        values = {"risk": _sigmoid(risk.decision(matrix[test_rows]))}
+        positive_rows = train_rows[y[train_rows]]
+        values.update(_category_predictions(matrix, positive_rows, test_rows, targets, c_value, config))
+        return values
+
+    oof: dict[str, np.ndarray] = {}
+    for number, ((_, test_rows), values) in enumerate(zip(folds, _in_order(fold_values, folds, args.jobs, processes=True)), 1):
+        for key, column in values.items():
+            oof.setdefault(key, np.full(len(y), np.nan))[test_rows] = column
+        print(f"fold {number} of {len(folds)} done ({time.perf_counter() - started:.0f} s)", file=sys.stderr, flush=True)
+
+    written = _corpus_rows(data.files)
+    codes = list(targets)
+    records = []
+    for i, text in enumerate(data.texts):
+        row = dict(written[(str(data.files[i]), text)])
+        row["file"] = str(Path(data.files[i]).relative_to(ROOT)) if Path(data.files[i]).is_absolute() else str(data.files[i])
+        row["oof_risk"] = round(float(oof["risk"][i]), 4)
+        if y[i]:
+            row["oof_categories"] = {code: round(float(oof[code][i]), 4) for code in codes}
+        records.append(row)
+
+    skip = {i for i, row in enumerate(records) if row.get("id") in skipped_ids}
+    chosen = pick_candidates(y, oof, data.categories, codes, args.risk_high, args.risk_low, args.cat_low, args.cat_high,
+                             per_kind, skip)
+    past = chosen.pop("_past_the_cut")
+    rest = [i for i in range(len(records)) if i not in chosen and i not in skip]
+    controls = random.Random(args.seed).sample(rest, len(chosen) if args.controls is None else args.controls)
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    with open(args.out / "candidates.jsonl", "w", encoding="utf-8") as handle:
+        for i, kind in chosen.items():
+            handle.write(json.dumps({**records[i], "audit_kind": kind}, ensure_ascii=False) + "\n")
+    with open(args.out / "controls.jsonl", "w", encoding="utf-8") as handle:
+        for i in controls:
+            handle.write(json.dumps({**records[i], "audit_kind": "control"}, ensure_ascii=False) + "\n")
+    print(f"{len(records)} rows scored out of fold in {time.perf_counter() - started:.0f} s; "
+          + ", ".join(f"{kind}: {count} past the cut" for kind, count in past.items())
+          + f"; {len(chosen)} candidates and {len(controls)} controls written to {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
