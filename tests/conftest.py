@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import importlib.util
 import json
 import random
 from pathlib import Path
@@ -11,6 +12,14 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS_GLOB = str(ROOT / "training" / "data" / "corpus" / "**" / "*.jsonl")
+
+
+def load_training_script(name: str):
+    """A script of training/ (which is not a package) imported as a module, for its tests."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "training" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def corpus_rows() -> list[dict]:

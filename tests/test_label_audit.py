@@ -1,20 +1,14 @@
 """training/label_audit.py: which rows go to the blind re-label."""
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.conftest import load_training_script
 
 
 @pytest.fixture(scope="module")
 def audit():
-    spec = importlib.util.spec_from_file_location("label_audit", ROOT / "training" / "label_audit.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_training_script("label_audit")
 
 
 def _pick(audit, y, risk, price, categories, per_kind=10):

@@ -1,21 +1,19 @@
 """training/precheck.py: the shipped model's behaviour tests, run on a quick final fit."""
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.conftest import load_training_script
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
 def precheck():
-    spec = importlib.util.spec_from_file_location("precheck", ROOT / "training" / "precheck.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_training_script("precheck")
 
 
 def test_default_c_values_are_the_shipped_c_and_its_neighbours(precheck):
