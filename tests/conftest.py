@@ -6,6 +6,7 @@ import glob
 import importlib.util
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +17,17 @@ CORPUS_GLOB = str(ROOT / "training" / "data" / "corpus" / "**" / "*.jsonl")
 
 def load_training_script(name: str):
     """A script of training/ (which is not a package) imported as a module, for its tests."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "training" / f"{name}.py")
+    path = ROOT / "training" / f"{name}.py"
+    if not path.exists():
+        raise FileNotFoundError(f"no training script {path}")
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    sys.modules[name] = module  # dataclasses look their module up while the script runs
+    saved = list(sys.path)
+    try:
+        spec.loader.exec_module(module)
+    finally:
+        sys.path[:] = saved  # a script may put its own folders on the path; keep them out of other tests
     return module
 
 
