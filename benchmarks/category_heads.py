@@ -24,12 +24,12 @@ import time
 
 import numpy as np
 from readme_section import write_section  # benchmarks/ is the script's folder
-from shipped_recipe import load_recipe
+from shipped_recipe import recipe_folds
 from sklearn.metrics import f1_score
 
 from adcheck.evaluation import threshold_for_f1
 from adcheck.features import Vocabulary, extract_occurrences
-from adcheck.training import _category_targets, _fit_head, _in_order, _sigmoid, grouped_folds
+from adcheck.training import _fit_head, _in_order, _sigmoid
 
 HEAD_C_FACTORS = (0.5, 1.0, 2.0)  # times the shipped C
 
@@ -46,12 +46,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--jobs", type=int, default=2, help="folds fitted side by side (forked workers on Linux)")
     args = parser.parse_args()
-    options, data, shipped_c = load_recipe()
-    config = options.config
-    spec = config.feature_specs[0]
-    y = data.labels.astype(bool)
-    folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
-    targets = _category_targets(data)
+    config, data, shipped_c, spec, y, folds, targets = recipe_folds()
     head_cs = [shipped_c * factor for factor in HEAD_C_FACTORS]
     started = time.perf_counter()
     occurrences = extract_occurrences(list(data.texts), spec)

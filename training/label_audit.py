@@ -38,10 +38,10 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from shipped_recipe import load_recipe  # noqa: E402
+from shipped_recipe import recipe_folds  # noqa: E402
 
 from adcheck.features import Vocabulary, extract_occurrences  # noqa: E402
-from adcheck.training import _category_predictions, _category_targets, _fit_head, _in_order, _sigmoid, grouped_folds  # noqa: E402
+from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid  # noqa: E402
 
 
 def _corpus_rows(files: np.ndarray) -> dict[tuple[str, str], dict]:
@@ -153,12 +153,7 @@ def main() -> None:
         per_kind[kind] = int(count)
     skipped_ids = _skipped_ids(args.skip)
 
-    options, data, c_value = load_recipe()
-    config = options.config
-    spec = config.feature_specs[0]
-    y = data.labels.astype(bool)
-    folds = grouped_folds(y, data.groups, config.n_folds, config.seed)
-    targets = _category_targets(data)
+    config, data, c_value, spec, y, folds, targets = recipe_folds()
     started = time.perf_counter()
     occurrences = extract_occurrences(list(data.texts), spec)
 
