@@ -40,6 +40,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from shipped_recipe import recipe_folds  # noqa: E402
 
+from adcheck.atomic import write_text_atomic  # noqa: E402
 from adcheck.features import Vocabulary, extract_occurrences  # noqa: E402
 from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid  # noqa: E402
 
@@ -108,6 +109,11 @@ def pick_candidates(y: np.ndarray, oof: dict[str, np.ndarray], categories: list[
                 taken += 1
     flagged = {i for items in kinds.values() for _, i in items}
     return Picked(chosen, {kind: len(items) for kind, items in kinds.items()}, flagged)
+
+
+def _write_jsonl(path: Path, rows) -> None:
+    """One JSON object per line, written atomically (the file is complete or absent)."""
+    write_text_atomic(path, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
 
 
 def _skipped_ids(names: list[Path]) -> set[str]:
@@ -195,18 +201,12 @@ def main() -> None:
     controls = random.Random(args.seed).sample(pool, min(wanted, len(pool)))
 
     args.out.mkdir(parents=True, exist_ok=True)
-    with open(args.out / "candidates.jsonl", "w", encoding="utf-8") as handle:
-        for i, kind in picked.kinds.items():
-            handle.write(json.dumps({**records[i], "audit_kind": kind}, ensure_ascii=False) + "\n")
-    with open(args.out / "controls.jsonl", "w", encoding="utf-8") as handle:
-        for i in controls:
-            handle.write(json.dumps({**records[i], "audit_kind": "control"}, ensure_ascii=False) + "\n")
     # what the labellers may see: candidates and controls shuffled together, without labels or values
     shown = list(picked.kinds) + controls
     random.Random(args.seed + 1).shuffle(shown)
-    with open(args.out / "blind.jsonl", "w", encoding="utf-8") as handle:
-        for i in shown:
-            handle.write(json.dumps({key: records[i].get(key) for key in BLIND_KEYS}, ensure_ascii=False) + "\n")
+    _write_jsonl(args.out / "candidates.jsonl", ({**records[i], "audit_kind": kind} for i, kind in picked.kinds.items()))
+    _write_jsonl(args.out / "controls.jsonl", ({**records[i], "audit_kind": "control"} for i in controls))
+    _write_jsonl(args.out / "blind.jsonl", ({key: records[i].get(key) for key in BLIND_KEYS} for i in shown))
     print(f"{len(records)} rows scored out of fold in {time.perf_counter() - started:.0f} s; "
           + ", ".join(f"{kind}: {count} past the cut" for kind, count in picked.past_the_cut.items())
           + f"; {len(picked.kinds)} candidates and {len(controls)} controls written to {args.out}"
@@ -214,6 +214,7 @@ def main() -> None:
           + f"{len(skip)} rows skipped, {len(skipped_ids) - len(skip)} --skip ids not in the corpus"
           + (f"; {unscored} misleading rows lack a category value (no head in their fold)" if unscored else ""),
           file=sys.stderr)
+
 
 if __name__ == "__main__":
     main()
