@@ -40,6 +40,15 @@ def corpus_rows() -> list[dict]:
 
 
 @pytest.fixture(scope="session")
+def shared_cv_checkpoint(tmp_path_factory) -> Path:
+    """One checkpoint folder (adcheck.checkpoint) for the two tests that cross-validate the whole corpus
+    at the shipped C: the notebook's and the rebuild of the shipped model run the same folds, so the
+    second reads back the first's predictions instead of fitting them again (each still fits when run
+    alone)."""
+    return tmp_path_factory.mktemp("cv-checkpoint")
+
+
+@pytest.fixture(scope="session")
 def sample_rows() -> list[dict]:
     """About 600 corpus rows, whole groups, both labels and languages."""
     rows = corpus_rows()

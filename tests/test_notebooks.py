@@ -71,8 +71,9 @@ def test_notebook_is_stored_without_outputs():
 
 
 @pytest.mark.slow
-def test_notebook_executes_and_reports_sane_figures(monkeypatch, tmp_path):
+def test_notebook_executes_and_reports_sane_figures(monkeypatch, tmp_path, shared_cv_checkpoint):
     monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("ADCHECK_CHECKPOINT", str(shared_cv_checkpoint))
     monkeypatch.setenv("IPYTHONDIR", str(tmp_path / "ipython"))
     monkeypatch.setenv("MPLBACKEND", "agg")
     nb = nbformat.read(NOTEBOOK, as_version=4)

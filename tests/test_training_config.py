@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.mark.slow
-def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows):
+def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows, shared_cv_checkpoint):
     options = resolve_training_options(
         config=ROOT / "training" / "default.toml", data=None, out=tmp_path / "rebuilt", text_col="text",
         label_col="label", positive=None, negative=None, group_col=None, categories_col="categories",
@@ -27,7 +27,8 @@ def test_config_rebuilds_the_shipped_model_byte_for_byte(tmp_path, sample_rows):
     shipped_c = load_model().metadata["hyperparameters"]["C"]
     assert shipped_c in options.config.c_values
     options.config = replace(options.config, c_values=(shipped_c,))
-    rebuilt = run_training(options, jobs=0)
+    # folds the notebook's test already cross-validated at this C are read back (conftest.shared_cv_checkpoint)
+    rebuilt = run_training(options, jobs=0, checkpoint=shared_cv_checkpoint)
     shipped = load_model()
     assert rebuilt.metadata["artifact"]["sha256"] == shipped.metadata["artifact"]["sha256"]
     assert rebuilt.model_id == shipped.model_id
