@@ -60,9 +60,10 @@ def test_default_model_reads_claims_not_punctuation():
     Judged against the same words written calm: the marks may move the risk a little (the
     word-boundary n-grams read punctuation), not into the high band, and the lawful words stay low.
     The restock line sat near the medium threshold on its words alone with adcheck-default-780ca65b514d
-    (0.255 calm, 0.274 loud; medium from 0.262); adcheck-default-abfbc58d3480 puts it at 0.265 and 0.292
-    (medium from 0.299), and the harvest-market line at 0.265 calm (a model trained between them put
-    that line at 0.285, medium from 0.269; see the data card on s37_* and s38_*)."""
+    (0.255 calm, 0.274 loud; medium from 0.262); adcheck-default-1881289ba21b (and abfbc58d3480, with
+    the same risk head) put it at 0.265 and 0.292 (medium from 0.299), and the harvest-market line at
+    0.265 calm (a model trained between them put that line at 0.285, medium from 0.269; see the data
+    card on s37_* and s38_*)."""
     model = load_model()
     for loud, calm in LOUD_BUT_LAWFUL:
         loud_result, calm_result = model.score([loud, calm])
@@ -89,7 +90,7 @@ SAME_HEADLINE_OTHER_FOOTNOTE = [
 def test_default_model_reads_the_footnote_under_the_same_headline():
     """The fact below the line decides (D20): a footnote that takes the headline back is flagged, an
     honest one is not, under the same words above it. adcheck-default-37f774a42fdd, the first model
-    with the body family, put the pairs 0.76-0.89 apart, and adcheck-default-abfbc58d3480 0.60-0.97;
+    with the body family, put the pairs 0.76-0.89 apart, and adcheck-default-1881289ba21b 0.60-0.97;
     the model before the family 0.54-0.85. A retrain on the s21 folders alone scored the Korean honest
     footnote 0.302, in its medium band; the s22 footnote twins brought it to 0.073."""
     model = load_model()
