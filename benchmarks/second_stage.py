@@ -1,0 +1,148 @@
+"""Would a second stage over the shipped heads' scores read the corpus better than the risk head alone?
+
+The shipped model scores a text with one linear risk head and ten linear category heads. This
+benchmark asks whether a small model over those eleven scores and a few layout signals (a "*" or
+※ footnote marker, a bracket, the number of line breaks, the length, the share of digits, a currency
+sign, the language) ranks misleading copy better than the risk score alone. Stage one is the recipe's
+own grouped cross-validation (training/default.toml, the shipped C): each text's eleven scores come
+from heads that never saw its fold, exactly as `adcheck train` computes them. Stage two is then
+cross-validated on those out-of-fold scores with another grouped split (groups never split), so no
+stage-two model is measured on a text it was fitted on:
+(a) the risk score alone (the shipped model's figures);
+(b) a logistic regression on all the signals (a linear second stage);
+(c) gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier) on the eleven scores;
+(d) the same trees on the eleven scores and the layout signals.
+
+    python benchmarks/second_stage.py --jobs 2 [--cache stage_one.npz]
+
+Writes its section of benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from readme_section import write_section  # benchmarks/ is the script's folder, so on sys.path
+from shipped_recipe import best_f1, recipe_folds
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedGroupKFold
+
+from adcheck.features import Vocabulary, extract_occurrences
+from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid
+
+_CURRENCY = re.compile(r"[$₩€£¥]|원")
+LANGUAGES = ("en", "ko", "mixed")
+
+
+def _stage_one(recipe, jobs: int) -> np.ndarray:
+    """Out-of-fold risk and category-head probabilities (rows x 11) on the recipe's grouped folds."""
+    config, data, y, spec = recipe.config, recipe.data, recipe.y, recipe.spec
+    codes = sorted(recipe.targets)
+    occurrences = extract_occurrences(data.texts, spec)
+
+    def fold(item):
+        train_rows, test_rows = item
+        matrix = Vocabulary.fit(occurrences, spec, rows=train_rows).transform(occurrences)
+        risk = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], recipe.c_value, config.seed, config.nb_alpha)
+                        .decision(matrix[test_rows]))
+        heads = _category_predictions(matrix, train_rows[y[train_rows]], test_rows, recipe.targets, recipe.c_value, config)
+        return test_rows, np.column_stack([risk] + [heads.get(code, np.zeros(len(test_rows))) for code in codes])
+
+    scores = np.zeros((len(y), 1 + len(codes)))
+    for number, (test_rows, values) in enumerate(_in_order(fold, list(recipe.folds), jobs, processes=True)):
+        scores[test_rows] = values
+        print(f"stage one: fold {number + 1}/{len(recipe.folds)} done", flush=True)
+    return scores
+
+
+def _layout(texts: list[str], languages: np.ndarray) -> np.ndarray:
+    """A few signals of how a text is laid out, one row per text."""
+    rows = []
+    for text, language in zip(texts, languages):
+        rows.append([
+            "*" in text or "※" in text,
+            "(" in text,
+            text.count("\n"),
+            np.log1p(len(text)),
+            sum(ch.isdigit() for ch in text) / max(1, len(text)),
+            bool(_CURRENCY.search(text)),
+            language == "en",
+            language == "ko",
+        ])
+    return np.asarray(rows, dtype=np.float64)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=1, help="stage-one folds computed side by side (forked processes)")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="an .npz file to keep the stage-one scores in and read them back from on a later run")
+    args = parser.parse_args()
+
+    recipe = recipe_folds()
+    y, data = recipe.y, recipe.data
+    languages = np.asarray(data.languages)
+    scores = None
+    if args.cache is not None and args.cache.exists():
+        stored = np.load(args.cache)
+        if stored["scores"].shape[0] == len(y) and np.array_equal(stored["y"], y):
+            scores = stored["scores"]
+    if scores is None:
+        started = time.perf_counter()
+        scores = _stage_one(recipe, args.jobs)
+        print(f"stage one took {time.perf_counter() - started:.0f} s", flush=True)
+        if args.cache is not None:
+            np.savez(args.cache, scores=scores, y=y)
+
+    heads = _logit(scores)
+    both = np.column_stack([heads, _layout(data.texts, languages)])
+    split = StratifiedGroupKFold(n_splits=recipe.config.n_folds, shuffle=True, random_state=recipe.config.seed + 1)
+    stage_two_folds = list(split.split(both, y.astype(int), data.groups))
+
+    def trees() -> HistGradientBoostingClassifier:
+        return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, random_state=recipe.config.seed)
+
+    variants = [
+        ("logistic regression, scores and layout", lambda: LogisticRegression(C=1.0, max_iter=2000), both),
+        ("trees, the eleven scores", trees, heads),
+        ("trees, scores and layout", trees, both),
+    ]
+    results = [(f"risk head alone (shipped recipe, C {recipe.c_value:g})", scores[:, 0])]
+    for name, make, features in variants:
+        predicted = np.zeros(len(y))
+        for train_rows, test_rows in stage_two_folds:
+            predicted[test_rows] = make().fit(features[train_rows], y[train_rows]).predict_proba(features[test_rows])[:, 1]
+        results.append((name, predicted))
+
+    def cell(values: np.ndarray, rows: np.ndarray) -> str:
+        return f"{roc_auc_score(y[rows], values[rows]):.4f} / {best_f1(y[rows], values[rows]):.4f}"
+
+    groups = [("all", np.ones(len(y), dtype=bool))] + [(language, languages == language) for language in LANGUAGES]
+    lines = [
+        (f"The corpus: {len(y)} texts ({int(y.sum())} misleading); stage one on the recipe's grouped {recipe.config.n_folds}-fold CV, "
+         f"stage two on another grouped split of the out-of-fold scores. Each cell: ROC-AUC / best F1."),
+        "",
+        "| stage two | " + " | ".join(name for name, _ in groups) + " |",
+        "|---|" + "---|" * len(groups),
+        *[f"| {name} | " + " | ".join(cell(values, rows) for _, rows in groups) + " |" for name, values in results],
+        "",
+        "Command: `python benchmarks/second_stage.py --jobs 2`",
+    ]
+    section = "\n".join(lines)
+    print(section)
+    write_section("second-stage", "A second stage over the heads' scores", section)
+
+
+if __name__ == "__main__":
+    main()
