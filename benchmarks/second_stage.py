@@ -11,7 +11,9 @@ stage-two model is measured on a text it was fitted on:
 (a) the risk score alone (the shipped model's figures);
 (b) a logistic regression on all the signals (a linear second stage);
 (c) gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier) on the eleven scores;
-(d) the same trees on the eleven scores and the layout signals.
+(d) the same trees on the eleven scores and the layout signals;
+(e) the same trees with two more stage-one heads, the recipe's risk head fitted on the headline alone
+    (the text up to its first line break) and on the rest of the text alone.
 
     python benchmarks/second_stage.py --jobs 2 [--cache stage_one.npz]
 
@@ -40,11 +42,19 @@ _CURRENCY = re.compile(r"[$₩€£¥]|원")
 LANGUAGES = ("en", "ko", "mixed")
 
 
-def _stage_one(recipe, jobs: int) -> np.ndarray:
-    """Out-of-fold risk and category-head probabilities (rows x 11) on the recipe's grouped folds."""
+def _stage_one(recipe, jobs: int) -> tuple[np.ndarray, np.ndarray]:
+    """Out-of-fold probabilities on the recipe's grouped folds: the risk and category heads (rows x 11),
+    and risk heads fitted on the headline alone and on the rest of the text alone (rows x 2)."""
     config, data, y, spec = recipe.config, recipe.data, recipe.y, recipe.spec
     codes = sorted(recipe.targets)
     occurrences = extract_occurrences(data.texts, spec)
+    headlines = extract_occurrences([text.split("\n", 1)[0] for text in data.texts], spec)
+    rests = extract_occurrences([text.split("\n", 1)[1] if "\n" in text else "" for text in data.texts], spec)
+
+    def risk_head(occurrences_of, train_rows, test_rows) -> np.ndarray:
+        matrix = Vocabulary.fit(occurrences_of, spec, rows=train_rows).transform(occurrences_of)
+        return _sigmoid(_fit_head(matrix[train_rows], y[train_rows], recipe.c_value, config.seed, config.nb_alpha)
+                        .decision(matrix[test_rows]))
 
     def fold(item):
         train_rows, test_rows = item
@@ -52,13 +62,16 @@ def _stage_one(recipe, jobs: int) -> np.ndarray:
         risk = _sigmoid(_fit_head(matrix[train_rows], y[train_rows], recipe.c_value, config.seed, config.nb_alpha)
                         .decision(matrix[test_rows]))
         heads = _category_predictions(matrix, train_rows[y[train_rows]], test_rows, recipe.targets, recipe.c_value, config)
-        return test_rows, np.column_stack([risk] + [heads.get(code, np.zeros(len(test_rows))) for code in codes])
+        parts = [risk_head(headlines, train_rows, test_rows), risk_head(rests, train_rows, test_rows)]
+        return test_rows, np.column_stack([risk] + [heads.get(code, np.zeros(len(test_rows))) for code in codes]), np.column_stack(parts)
 
     scores = np.zeros((len(y), 1 + len(codes)))
-    for number, (test_rows, values) in enumerate(_in_order(fold, list(recipe.folds), jobs, processes=True)):
+    parts = np.zeros((len(y), 2))
+    for number, (test_rows, values, part_values) in enumerate(_in_order(fold, list(recipe.folds), jobs, processes=True)):
         scores[test_rows] = values
+        parts[test_rows] = part_values
         print(f"stage one: fold {number + 1}/{len(recipe.folds)} done", flush=True)
-    return scores
+    return scores, parts
 
 
 def _layout(texts: list[str], languages: np.ndarray) -> np.ndarray:
@@ -93,17 +106,17 @@ def main() -> None:
     recipe = recipe_folds()
     y, data = recipe.y, recipe.data
     languages = np.asarray(data.languages)
-    scores = None
+    scores = parts = None
     if args.cache is not None and args.cache.exists():
         stored = np.load(args.cache)
-        if stored["scores"].shape[0] == len(y) and np.array_equal(stored["y"], y):
-            scores = stored["scores"]
-    if scores is None:
+        if {"scores", "parts", "y"} <= set(stored.files) and np.array_equal(stored["y"], y):
+            scores, parts = stored["scores"], stored["parts"]
+    if scores is None or parts is None:
         started = time.perf_counter()
-        scores = _stage_one(recipe, args.jobs)
+        scores, parts = _stage_one(recipe, args.jobs)
         print(f"stage one took {time.perf_counter() - started:.0f} s", flush=True)
         if args.cache is not None:
-            np.savez(args.cache, scores=scores, y=y)
+            np.savez(args.cache, scores=scores, parts=parts, y=y)
 
     heads = _logit(scores)
     both = np.column_stack([heads, _layout(data.texts, languages)])
@@ -117,6 +130,7 @@ def main() -> None:
         ("logistic regression, scores and layout", lambda: LogisticRegression(C=1.0, max_iter=2000), both),
         ("trees, the eleven scores", trees, heads),
         ("trees, scores and layout", trees, both),
+        ("trees, scores, layout, headline and rest heads", trees, np.column_stack([both, _logit(parts)])),
     ]
     results = [(f"risk head alone (shipped recipe, C {recipe.c_value:g})", scores[:, 0])]
     for name, make, features in variants:
