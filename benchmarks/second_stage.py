@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
+from adcheck.atomic import atomic_output
 from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid
 
@@ -135,7 +136,7 @@ def main() -> None:
         scores, parts = _stage_one(recipe, args.jobs)
         print(f"stage one took {time.perf_counter() - started:.0f} s", flush=True)
         if args.cache is not None:
-            with open(args.cache, "wb") as handle:  # a file object, so numpy adds no suffix to the path given
+            with atomic_output(args.cache) as temporary, open(temporary, "wb") as handle:  # a file object: no suffix added
                 np.savez(handle, scores=scores, parts=parts, key=np.array(key))
 
     heads = _logit(scores)

@@ -30,6 +30,7 @@ from shipped_recipe import best_f1, recipe_folds
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import average_precision_score, roc_auc_score
 
+from adcheck.atomic import atomic_output
 from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.training import _fit_head
 
@@ -67,7 +68,7 @@ def _encode(texts: list[str], cache: Path | None) -> tuple[np.ndarray, float, fl
                               show_progress_bar=False).astype(np.float32)
     encode_seconds = time.perf_counter() - started
     if cache is not None:
-        with open(cache, "wb") as handle:  # a file object, so numpy adds no suffix to the path given
+        with atomic_output(cache) as temporary, open(temporary, "wb") as handle:  # a file object: no suffix added
             np.savez(handle, embeddings=embeddings, key=np.array(key))
     return embeddings, load_seconds, encode_seconds
 
