@@ -896,12 +896,70 @@ static PyObject *build_table(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+/* tree_raw(inputs, n_inputs, roots, feature, threshold, left, right, leaf, value, baseline, out):
+ * the log-odds of boosted trees (adcheck.stage_two.TreeEnsemble) for each row of inputs (float64,
+ * rows x n_inputs): baseline plus, tree by tree in order, the value of the leaf the row reaches (a
+ * value at or below a node's threshold goes left). Every index is checked, so a broken ensemble
+ * raises instead of reading outside its arrays. */
+static PyObject *tree_raw(PyObject *self, PyObject *args) {
+    PyObject *o[9];
+    int n_inputs;
+    double baseline;
+    if (!PyArg_ParseTuple(args, "OiOOOOOOOdO", &o[0], &n_inputs, &o[1], &o[2], &o[3], &o[4], &o[5], &o[6], &o[7], &baseline, &o[8]))
+        return NULL;
+    Buf b[9];
+    memset(b, 0, sizeof(b));
+    if (get_buf(o[0], &b[0], 0, 8, "inputs") < 0 || get_buf(o[1], &b[1], 0, 4, "roots") < 0 ||
+        get_buf(o[2], &b[2], 0, 4, "feature") < 0 || get_buf(o[3], &b[3], 0, 8, "threshold") < 0 ||
+        get_buf(o[4], &b[4], 0, 4, "left") < 0 || get_buf(o[5], &b[5], 0, 4, "right") < 0 ||
+        get_buf(o[6], &b[6], 0, 1, "leaf") < 0 || get_buf(o[7], &b[7], 0, 8, "value") < 0 ||
+        get_buf(o[8], &b[8], 1, 8, "out") < 0) {
+        release(b, 9);
+        return NULL;
+    }
+    const double *x = b[0].b.buf, *thr = b[3].b.buf, *val = b[7].b.buf;
+    const int32_t *roots = b[1].b.buf, *feat = b[2].b.buf, *left = b[4].b.buf, *right = b[5].b.buf;
+    const uint8_t *leaf = b[6].b.buf;
+    double *out = b[8].b.buf;
+    Py_ssize_t n_rows = b[8].b.len / 8, n_trees = b[1].b.len / 4, n_nodes = b[6].b.len;
+    int broken = n_inputs <= 0 || b[0].b.len / 8 != n_rows * (Py_ssize_t)n_inputs || b[2].b.len / 4 != n_nodes ||
+                 b[3].b.len / 8 != n_nodes || b[4].b.len / 4 != n_nodes || b[5].b.len / 4 != n_nodes || b[7].b.len / 8 != n_nodes;
+    if (!broken) {
+        Py_BEGIN_ALLOW_THREADS
+        for (Py_ssize_t i = 0; i < n_rows && !broken; i++) {
+            const double *row = x + i * n_inputs;
+            double total = baseline;
+            for (Py_ssize_t t = 0; t < n_trees && !broken; t++) {
+                Py_ssize_t node = roots[t];
+                if (node < 0 || node >= n_nodes) { broken = 1; break; }
+                Py_ssize_t steps = 0;
+                while (!leaf[node]) {
+                    int32_t f = feat[node];
+                    Py_ssize_t next = row[f >= 0 && f < n_inputs ? f : 0] <= thr[node] ? left[node] : right[node];
+                    if (f < 0 || f >= n_inputs || next <= node || next >= n_nodes || ++steps > n_nodes) { broken = 1; break; }
+                    node = next;
+                }
+                if (!broken) total += val[node];
+            }
+            out[i] = total;
+        }
+        Py_END_ALLOW_THREADS
+    }
+    release(b, 9);
+    if (broken) {
+        PyErr_SetString(PyExc_ValueError, "the second stage's trees do not fit their arrays");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"build_table", build_table, METH_VARARGS, "Fill an open-addressing table from unique hashes."},
     {"score_batch", score_batch, METH_VARARGS, "Decision values (and optional per-character contributions) of a batch."},
     {"find_unknown", find_unknown, METH_VARARGS, "Positions of code points missing from the lookup tables."},
     {"top_phrases", top_phrases, METH_VARARGS, "The strongest evidence phrases of each document."},
     {"format_phrases", format_phrases, METH_VARARGS, "The batch output's evidence strings of each document."},
+    {"tree_raw", tree_raw, METH_VARARGS, "The log-odds of boosted trees for each row of inputs."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -18,6 +18,7 @@ from adcheck.digest import file_sha256
 from adcheck.errors import ModelFileError
 from adcheck.features import FAMILY_BODY, N_FAMILIES, FeatureSpec, Vocabulary
 from adcheck.model import AdModel, LinearHead
+from adcheck.stage_two import TreeEnsemble, input_names
 
 MODEL_FILE = "model.joblib"
 METADATA_FILE = "metadata.json"
@@ -27,12 +28,16 @@ MODEL_FORMAT = "adcheck-model"
 # whose spec keeps both at their defaults is still written as format 1, without the two keys.
 # 3: the spec carries body_ngram_max (the body family, a fourth block of features). A model without
 # the family is still written as format 2 or 1, without the key, so older adcheck versions read it.
-MODEL_FORMAT_VERSION = 3
+# 4: the model holds a second stage (boosted trees over the heads' scores: adcheck.stage_two). A model
+# without one is still written as format 3 or lower.
+MODEL_FORMAT_VERSION = 4
 _FORMAT_2_KEYS = {"wb_tokens": "word", "symbols": "all"}  # with their format-1 meaning
 _FORMAT_3_KEYS = {"body_ngram_max": 0}  # with its format-1 and format-2 meaning
 
 
-def _format_version(spec: FeatureSpec) -> int:
+def _format_version(spec: FeatureSpec, stage_two: bool = False) -> int:
+    if stage_two:
+        return 4
     if any(getattr(spec, key) != default for key, default in _FORMAT_3_KEYS.items()):
         return 3
     return 2 if any(getattr(spec, key) != default for key, default in _FORMAT_2_KEYS.items()) else 1
@@ -74,7 +79,7 @@ def _category_weights(values: np.ndarray) -> np.ndarray:
 def _model_payload(model: AdModel) -> dict:
     codes = list(model.category_heads)
     n = model.vocabulary.n_features
-    version = _format_version(model.spec)
+    version = _format_version(model.spec, model.stage_two is not None)
     spec = model.spec.__dict__.copy()
     if version < 3:
         for key in _FORMAT_3_KEYS:
@@ -82,7 +87,7 @@ def _model_payload(model: AdModel) -> dict:
     if version == 1:
         for key in _FORMAT_2_KEYS:
             del spec[key]
-    return {
+    payload = {
         "format": MODEL_FORMAT,
         "format_version": version,
         "feature_spec": spec,
@@ -97,6 +102,9 @@ def _model_payload(model: AdModel) -> dict:
         "band_thresholds": dict(model.band_thresholds),
         "category_thresholds": dict(model.category_thresholds),
     }
+    if model.stage_two is not None:
+        payload["stage_two"] = model.stage_two.to_payload()
+    return payload
 
 
 def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
@@ -117,6 +125,9 @@ def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
         code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))
         for i, code in enumerate(payload["category_codes"])
     }
+    stage_two = TreeEnsemble.from_payload(payload["stage_two"]) if payload.get("stage_two") is not None else None
+    if stage_two is not None and stage_two.inputs != input_names(list(heads)):
+        raise ModelFileError("the model's second stage reads other heads than the model has; retrain it with `adcheck train`")
     return AdModel(
         vocabulary=vocabulary,
         risk_head=LinearHead(np.asarray(payload["risk_coef"], dtype=np.float64), float(payload["risk_intercept"])),
@@ -124,6 +135,7 @@ def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
         band_thresholds=dict(payload["band_thresholds"]),
         category_thresholds=dict(payload["category_thresholds"]),
         metadata=metadata,
+        stage_two=stage_two,
     )
 
 
@@ -161,7 +173,7 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
         meta = {
             "schema_version": METADATA_SCHEMA_VERSION,
             "format": MODEL_FORMAT,
-            "format_version": _format_version(model.spec),
+            "format_version": _format_version(model.spec, model.stage_two is not None),
             "model_id": f"{metadata.get('name', 'adcheck-model')}-{digest[:12]}",
             "created_at": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
             "versions": versions,
@@ -172,6 +184,9 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
             },
             "artifact": {"file": MODEL_FILE, "sha256": digest, "bytes": model_path.stat().st_size},
             "feature_count": model.vocabulary.n_features,
+            **({"stage_two": {"kind": model.stage_two.to_payload()["kind"], "trees": model.stage_two.n_trees,
+                              "nodes": len(model.stage_two.leaf), "inputs": list(model.stage_two.inputs)}}
+               if model.stage_two is not None else {}),
             "thresholds": {"bands": model.band_thresholds, "categories": model.category_thresholds},
         }
         # the caller describes the model (name, data, hyperparameters, ...); what this function

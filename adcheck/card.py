@@ -42,6 +42,16 @@ def _f1_cap_sentence(target) -> str:
             f"{2 * target / (target + 1):.3f} even at full recall. ")
 
 
+def _head_alone_sentence(alone: dict, where: str) -> str:
+    """What the risk head gives without the second stage, for comparison."""
+    return (f"The risk head alone, without the second stage, {where}: ROC-AUC "
+            + ", ".join([f"all {_fmt(alone['overall']['roc_auc'])}"]
+                        + [f"{lang} {_fmt(m['roc_auc'])}" for lang, m in alone.get("by_language", {}).items()])
+            + "; F1 at its best threshold "
+            + ", ".join([f"all {_fmt(alone['overall']['f1'])}"] + [f"{lang} {_fmt(m['f1'])}" for lang, m in alone.get("by_language", {}).items()])
+            + ".")
+
+
 def render_model_card(meta: dict) -> str:
     """The model card text for a model's metadata."""
     cv = meta.get("cv", {}).get("report", {})
@@ -100,6 +110,11 @@ def render_model_card(meta: dict) -> str:
         f"cross-validation on {hyper.get('selection_metric')}; one-vs-rest heads for the categories"
         + (" (each fitted on the misleading texts with its two classes weighted inversely to their frequency)"
            if hyper.get("category_weights") == "balanced" else "") + ".",
+        *([f"- Second stage: {meta['stage_two']['trees']} gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier, "
+           "stored as plain arrays) over the risk head's and each category head's decision value and "
+           + f"{len(layout := [name for name in meta['stage_two']['inputs'] if not name.endswith(' head')])} layout signals of the text ("
+           + ", ".join(layout) + "); fitted on the heads' out-of-fold values, it gives the risk, while the risk head's phrases remain the evidence shown."]
+          if meta.get("stage_two") else []),
         f"- File size: {meta.get('artifact', {}).get('bytes', 0) / 1e6:.1f} MB (model.joblib, sha256 "
         f"`{meta.get('artifact', {}).get('sha256', '')[:16]}...`).",
         f"- Trained with adcheck {meta.get('versions', {}).get('adcheck')}, scikit-learn "
@@ -140,6 +155,8 @@ def render_model_card(meta: dict) -> str:
                             + [f"{lang} {_fmt(m['f1'])}" for lang, m in best.get("by_language", {}).items()])
                 + " (precision " + _fmt(best["overall"]["precision"]) + ", recall " + _fmt(best["overall"]["recall"]) + ").",
             ]
+        if cv.get("risk_head_alone"):
+            lines += ["", _head_alone_sentence(cv["risk_head_alone"], "on the same folds")]
     across = cv.get("across_sources") or {}
     if across.get("overall"):
         if across.get("sets"):
@@ -163,6 +180,9 @@ def render_model_card(meta: dict) -> str:
             "",
             *_metric_table(across),
         ]
+        if across.get("risk_head_alone"):
+            lines += ["", _head_alone_sentence(across["risk_head_alone"], "with the same sources held out")
+                      + " The second stage too was fitted without each held-out set, on the other sets' held-out scores."]
         worst = sorted(
             ((name, m) for name, m in across.get("by_source", {}).items() if m.get("roc_auc") is not None),
             key=lambda item: item[1]["roc_auc"],

@@ -10,6 +10,7 @@ import numpy as np
 from adcheck.explain import char_contributions, phrases
 from adcheck.features import N_FAMILIES, FeatureSpec, Vocabulary, extract_occurrences
 from adcheck.results import BAND_MEDIUM, CategoryScore, Evidence, ScoreResult, band_for
+from adcheck.stage_two import TreeEnsemble, input_names, stage_two_inputs
 from adcheck.taxonomy import get_category
 
 DEFAULT_EXPLAIN = 5
@@ -37,10 +38,13 @@ class LinearHead:
 
 @dataclass
 class AdModel:
-    """A fitted adcheck model: features, the risk head, category heads and thresholds.
+    """A fitted adcheck model: features, the risk head, category heads, an optional second stage and
+    thresholds.
 
-    The risk head gives P(misleading | text). Each category head gives P(category | misleading,
-    text), so a text's probability for a category is risk x head.
+    Without a second stage the risk head gives P(misleading | text). With one (`stage_two`, boosted
+    trees over every head's decision value and the text's layout: adcheck.stage_two) the trees give
+    it, and the risk head's n-grams remain the evidence shown. Each category head gives P(category |
+    misleading, text), so a text's probability for a category is risk x head.
     """
 
     vocabulary: Vocabulary
@@ -49,6 +53,11 @@ class AdModel:
     band_thresholds: dict[str, float]
     category_thresholds: dict[str, float]
     metadata: dict = field(default_factory=dict)
+    stage_two: TreeEnsemble | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage_two is not None and self.stage_two.inputs != input_names(list(self.category_heads)):
+            raise ValueError("the second stage's inputs do not match the model's heads")
 
     @property
     def spec(self) -> FeatureSpec:
@@ -83,8 +92,16 @@ class AdModel:
         return scorer if scorer.exact else None
 
     def _decisions(self, texts: list[str], explain: int):
-        """Risk and category decision values (with intercepts), and with `explain` > 0 the
-        strongest evidence phrases of each text as (start, end, value) lists."""
+        """Risk and category decision values (with intercepts; the risk's from the second stage when
+        the model has one), and with `explain` > 0 the strongest evidence phrases of each text as
+        (start, end, value) lists."""
+        risk_z, category_z, phrase_spans = self._head_decisions(texts, explain)
+        if self.stage_two is not None and len(texts):
+            risk_z = self.stage_two.raw(stage_two_inputs(risk_z, list(category_z.values()), texts), self.use_compiled)
+        return risk_z, category_z, phrase_spans
+
+    def _head_decisions(self, texts: list[str], explain: int):
+        """The linear heads' decision values and the risk head's evidence phrases."""
         compiled = self._compiled()
         if compiled is not None:
             decision, phrase_spans = compiled.decisions(texts, explain)
@@ -109,7 +126,7 @@ class AdModel:
         """Risk probability of each text (the misleading class)."""
         items = list(texts)
         compiled = self._compiled()
-        if compiled is not None:
+        if compiled is not None and self.stage_two is None:  # the second stage needs every head
             parts = [
                 _sigmoid(compiled.decisions(items[i : i + batch_size], 0, risk_only=True)[0][:, 0] + self.risk_head.intercept)
                 for i in range(0, len(items), batch_size)
@@ -266,7 +283,15 @@ def reference_risk(model: AdModel, text: str) -> float:
     for col, w in weights.items():
         norms[int(vocabulary.families[col])] += w * w
     norms = [math.sqrt(v) or 1.0 for v in norms]
-    z = model.risk_head.intercept + sum(
-        w / norms[int(vocabulary.families[col])] * float(model.risk_head.coef[col]) for col, w in weights.items()
-    )
+
+    def decision(head: LinearHead) -> float:
+        return head.intercept + sum(w / norms[int(vocabulary.families[col])] * float(head.coef[col]) for col, w in weights.items())
+
+    z = decision(model.risk_head)
+    if model.stage_two is not None:
+        from adcheck.stage_two import DECISION_LIMIT, layout_signals
+
+        heads = [z] + [decision(head) for head in model.category_heads.values()]
+        inputs = [min(max(value, -DECISION_LIMIT), DECISION_LIMIT) for value in heads] + layout_signals([text])[0].tolist()
+        z = model.stage_two.raw_one(inputs)
     return 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))

@@ -122,6 +122,8 @@ def _config_from_metadata(meta: dict):
         source_holdout_sets=_holdout_sets_of(search.get("source_holdout_sets")),
         # models trained before the option existed fitted their category heads unweighted
         category_weights=None if search.get("category_weights") is None else str(search["category_weights"]),
+        # models trained before the option existed had no second stage
+        stage_two=None if search.get("stage_two") is None else str(search["stage_two"]),
     )
 
 

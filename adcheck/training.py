@@ -23,6 +23,7 @@ from adcheck.features import FeatureSpec, Occurrences, Vocabulary, extract_occur
 from adcheck.model import AdModel, LinearHead
 from adcheck.readers import LabeledData
 from adcheck.results import BAND_HIGH, BAND_MEDIUM
+from adcheck.stage_two import TreeEnsemble, fit_stage_two, fit_trees, logits, stage_two_inputs
 from adcheck.taxonomy import CATEGORY_CODES
 
 if TYPE_CHECKING:
@@ -64,6 +65,11 @@ class TrainConfig:
     # that only a tenth of them carry; None fits them unweighted. The per-category thresholds are
     # chosen on the out-of-fold values either way.
     category_weights: str | None = "balanced"
+    # "trees": a second stage, boosted trees over every head's out-of-fold decision value and a few
+    # layout signals of the text (adcheck.stage_two), gives the risk; its own grouped cross-validation
+    # (on another split) gives the out-of-fold risk that sets the thresholds and the figures. None:
+    # the risk head alone gives the risk.
+    stage_two: str | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -366,6 +372,17 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
                 category_oof[code][test_rows] = values * best_oof[test_rows]
         say(f"category heads cross-validated{f' ({read_back} of {len(folds)} folds read back from the checkpoint)' if read_back else ''}")
 
+    # the heads the final model has, in its order: the second stage reads them in this order
+    head_codes = [code for code, target in category_targets.items() if target[y].any() and not target[y].all()]
+    head_oof = best_oof
+    stage_two_rows = None
+    if config.stage_two:
+        stage_two_rows = stage_two_inputs(logits(best_oof), [logits(conditional_oof[code]) for code in head_codes], data.texts)
+        best_oof = _stage_two_out_of_fold(stage_two_rows, y, data.groups, config, jobs)
+        for code in category_targets:
+            category_oof[code] = conditional_oof[code] * best_oof
+        say("second stage cross-validated")
+
     high = threshold_for_precision(y, best_oof, config.high_precision)
     medium = min(threshold_for_precision(y, best_oof, config.medium_precision), high)
     band_thresholds = {BAND_HIGH: round(high, 6), BAND_MEDIUM: round(medium, 6)}
@@ -375,6 +392,8 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     )
     cv_report["category_given_misleading"] = _conditional_report(y, category_targets, conditional_oof)
     cv_report["at_best_f1"] = _at_best_f1(y, best_oof, data.languages)
+    if config.stage_two:
+        cv_report["risk_head_alone"] = _at_best_f1(y, head_oof, data.languages)
     if config.source_holdout:
         if config.source_holdout_sets:
             say(f"holding out the source {config.source_holdout}s in {config.source_holdout_sets} sets, each set in turn")
@@ -382,7 +401,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
             say(f"holding out each source {config.source_holdout} in turn")
         cv_report["across_sources"] = _across_sources(
             data, occurrences, spec, c_value, config, category_targets, medium, category_thresholds, say, jobs,
-            checkpoint, used_folders,
+            checkpoint, used_folders, head_codes,
         )
     else:
         if config.source_holdout_sets:
@@ -401,7 +420,9 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
         for code, target in category_targets.items()
         if target[positive_rows].any() and not target[positive_rows].all()
     }
-    model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds)
+    assert list(category_heads) == head_codes
+    stage_two = fit_stage_two(stage_two_rows, y, config.seed, head_codes) if stage_two_rows is not None else None
+    model = AdModel(vocabulary, risk_head, category_heads, band_thresholds, category_thresholds, stage_two=stage_two)
     if checkpoint is not None:
         from adcheck.checkpoint import other_runs
 
@@ -411,7 +432,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
                 f"settings or code; {size / 1e6:.1f} MB), kept for a run that comes back; delete them when no longer needed")
     seconds = time.perf_counter() - started
     chosen = {"feature_spec": asdict(spec), "C": c_value, "selection_metric": config.selection_metric, "nb_alpha": config.nb_alpha,
-              "category_weights": config.category_weights}
+              "category_weights": config.category_weights, "stage_two": config.stage_two}
     return TrainingResult(model, candidates, cv_report, chosen, seconds, {"risk": best_oof, **category_oof})
 
 
@@ -461,7 +482,7 @@ def source_units(data: LabeledData, unit: str) -> np.ndarray | None:
 def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSpec, c_value: float, config: TrainConfig,
                     category_targets: dict[str, np.ndarray], medium: float, category_thresholds: dict[str, float],
                     say: Callable[[str], None], jobs: int = 1, checkpoint: Path | str | None = None,
-                    used_folders: list[Path] | None = None) -> dict:
+                    used_folders: list[Path] | None = None, head_codes: list[str] | None = None) -> dict:
     """Leave-one-source-out predictions with the chosen features and C, judged at the thresholds that
     grouped CV chose (as the shipped model would be); with `source_holdout_sets` the sources leave in
     sets (`source_sets`). A group that spans sources leaves training with the held-out source, so no
@@ -513,6 +534,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         return test_rows, source_risk, by_code, False
 
     labels = [label for label, _ in sets]
+    set_of = np.full(len(y), -1)
     for number, (name, predictions) in enumerate(zip(labels, _in_order(held_out_predictions, labels, jobs, processes=True)), 1):
         if predictions is None:
             skipped_sources.extend(members[name])
@@ -520,6 +542,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         test_rows, source_risk, by_code, reused = predictions
         risk[test_rows] = source_risk
         scored[test_rows] = True
+        set_of[test_rows] = number
         for code, values in by_code.items():
             conditional[code][test_rows] = values
             category[code][test_rows] = values * risk[test_rows]
@@ -537,6 +560,23 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     if not scored.any():
         return {**result, "skipped": "every source left one class only when held out"}
     rows = np.flatnonzero(scored)
+    head_alone = None
+    if config.stage_two:
+        # the second stage too is fitted without each held-out set: on the other sets' held-out scores
+        head_alone = risk.copy()
+        inputs = stage_two_inputs(logits(risk), [logits(conditional[code]) for code in head_codes or []], data.texts)
+        held_sets = sorted(set(set_of[rows].tolist()))
+
+        def stage_two_held_out(number: int) -> tuple[np.ndarray, np.ndarray]:
+            test_rows = np.flatnonzero(set_of == number)
+            train_rows = np.flatnonzero(scored & (set_of != number) & ~np.isin(data.groups, data.groups[test_rows]))
+            return test_rows, _sigmoid(_trees_raw(inputs[train_rows], y[train_rows], config.seed, inputs[test_rows]))
+
+        for test_rows, values in _in_order(stage_two_held_out, held_sets, jobs):
+            risk[test_rows] = values
+        for code in category:
+            category[code] = conditional[code] * risk
+        say("second stage held out with each set")
     report = evaluate_predictions(
         y[rows], risk[rows], medium, data.languages[rows],
         None if data.categories is None else [data.categories[i] for i in rows.tolist()],
@@ -547,7 +587,31 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         {code: values[rows] for code, values in conditional.items()},
     )
     by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in skipped_sources}
+    if head_alone is not None:
+        report["risk_head_alone"] = _at_best_f1(y[rows], head_alone[rows], data.languages[rows])
     return {**result, **report, "by_source": by_source}
+
+
+def _stage_two_out_of_fold(inputs: np.ndarray, y: np.ndarray, groups: np.ndarray, config: TrainConfig, jobs: int) -> np.ndarray:
+    """The second stage's out-of-fold risk: its trees cross-validated on the heads' out-of-fold inputs,
+    on grouped folds of another seed than the heads' (a group is never split either way)."""
+    folds = grouped_folds(y, groups, config.n_folds, config.seed + 1)
+
+    def fold(item: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+        train_rows, test_rows = item
+        return _sigmoid(_trees_raw(inputs[train_rows], y[train_rows], config.seed, inputs[test_rows]))
+
+    out = np.zeros(len(y))
+    for (_, test_rows), values in zip(folds, _in_order(fold, folds, jobs)):
+        out[test_rows] = values
+    return out
+
+
+def _trees_raw(train_inputs: np.ndarray, train_y: np.ndarray, seed: int, test_inputs: np.ndarray) -> np.ndarray:
+    """Fit the second stage's trees and give the test rows' log-odds, computed as the saved model
+    computes them (TreeEnsemble). On threads, never in forked processes: scikit-learn's trees use
+    OpenMP, whose thread pool does not survive a fork (a forked child that uses it can hang)."""
+    return TreeEnsemble.from_sklearn(fit_trees(train_inputs, train_y, seed), [f"input {i}" for i in range(train_inputs.shape[1])]).raw(test_inputs)
 
 
 def source_sets(units: np.ndarray, names: list[str], n_sets: int | None) -> list[tuple[str, list[str]]]:

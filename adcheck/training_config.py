@@ -69,6 +69,15 @@ def _category_weights(value) -> str | None:
     return "balanced"
 
 
+def _stage_two(value) -> str | None:
+    """The second stage: "trees", or "none" (false) for the risk head alone."""
+    if value is None or value is False or value == "none":
+        return None
+    if value != "trees":
+        raise TrainingError(f"stage_two must be trees or none, not {value!r}")
+    return "trees"
+
+
 def _feature_spec(number: int, settings: dict) -> FeatureSpec:
     """One [[features]] table of the config, checked before any data is read."""
     try:
@@ -117,6 +126,7 @@ def resolve_training_options(*, config: Path | None, data, out, text_col, label_
             source_holdout_sets if source_holdout_sets is not None else train_cfg.get("source_holdout_sets", defaults.source_holdout_sets)
         ),
         category_weights=_category_weights(train_cfg.get("category_weights", defaults.category_weights)),
+        stage_two=_stage_two(train_cfg.get("stage_two", defaults.stage_two)),
     )
 
     alpha = train_config.nb_alpha

@@ -1,19 +1,24 @@
-"""Would a second stage over the shipped heads' scores read the corpus better than the risk head alone?
+"""Does a second stage over the linear heads' scores read the corpus better than the risk head alone?
 
-The shipped model scores a text with one linear risk head and ten linear category heads. This
-benchmark asks whether a small model over those eleven scores and a few layout signals (a "*" or
-※ footnote marker, a bracket, the number of line breaks, the length, the share of digits, a currency
-sign beside a number, the language) ranks misleading copy better than the risk score alone. Stage one is the recipe's
-own grouped cross-validation (training/default.toml, the shipped C): each text's eleven scores come
-from heads that never saw its fold, exactly as `adcheck train` computes them. Stage two is then
+The linear part of the model scores a text with one risk head and ten category heads. This
+benchmark asks whether a small model over those eleven scores and a few layout signals of the text
+(adcheck.stage_two.layout_signals: a "*" or ※ footnote mark, a bracket, the number of line breaks,
+the length, the share of digits, a currency sign beside a number, the share of Hangul among the
+letters) ranks misleading copy better than the risk score alone. Stage one is the recipe's own
+grouped cross-validation (training/default.toml, the shipped C): each text's eleven scores come from
+heads that never saw its fold, exactly as `adcheck train` computes them. Stage two is then
 cross-validated on those out-of-fold scores with another grouped split (groups never split), so no
 stage-two model is measured on a text it was fitted on:
-(a) the risk score alone (the shipped model's out-of-fold scores);
+(a) the risk score alone (the risk head's out-of-fold scores);
 (b) a logistic regression on all the signals (a linear second stage);
-(c) gradient-boosted trees (scikit-learn's HistGradientBoostingClassifier) on the eleven scores;
-(d) the same trees on the eleven scores and the layout signals;
+(c) gradient-boosted trees (adcheck.stage_two.fit_trees: scikit-learn's HistGradientBoostingClassifier,
+    300 rounds) on the eleven scores;
+(d) the same trees on the eleven scores and the layout signals: adcheck's second stage
+    (`stage_two = "trees"` in a training config; `adcheck train` then reports it on its own folds and
+    across sources in the model card; training/default.toml says why the shipped model leaves it off);
 (e) the same trees with two more stage-one heads, the recipe's risk head fitted on the headline alone
-    (the text up to its first line break) and on the rest of the text alone.
+    (the text up to its first line break) and on the rest of the text alone: not shipped, as it
+    needs two more vocabularies in the model and twice the feature work at scoring.
 
     python benchmarks/second_stage.py --jobs 2 [--cache stage_one.npz]
 
@@ -25,7 +30,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import re
 import time
 from dataclasses import asdict
 from pathlib import Path
@@ -33,17 +37,15 @@ from pathlib import Path
 import numpy as np
 from readme_section import write_section  # benchmarks/ is the script's folder, so on sys.path
 from shipped_recipe import best_f1, recipe_folds
-from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from adcheck.atomic import atomic_output
 from adcheck.features import Vocabulary, extract_occurrences
+from adcheck.stage_two import fit_trees, layout_signals, logits
 from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid
 
-_CURRENCY = re.compile(r"[$₩€£¥]|\d\s*원")
-_BRACKETS = ("(", "（", "[", "【")
 LANGUAGES = ("en", "ko", "mixed")
 
 
@@ -79,23 +81,6 @@ def _stage_one(recipe, jobs: int) -> tuple[np.ndarray, np.ndarray]:
     return scores, parts
 
 
-def _layout(texts: list[str], languages: np.ndarray) -> np.ndarray:
-    """A few signals of how a text is laid out, one row per text."""
-    rows = []
-    for text, language in zip(texts, languages):
-        rows.append([
-            "*" in text or "※" in text,
-            any(bracket in text for bracket in _BRACKETS),
-            text.count("\n"),
-            np.log1p(len(text)),
-            sum(ch.isdigit() for ch in text) / max(1, len(text)),
-            bool(_CURRENCY.search(text)),
-            language == "en",
-            language == "ko",
-        ])
-    return np.asarray(rows, dtype=np.float64)
-
-
 def _cache_key(recipe) -> str:
     """A digest of everything stage one depends on: a cache made for other rows, labels, categories,
     groups, folds or settings is not read back."""
@@ -108,11 +93,6 @@ def _cache_key(recipe) -> str:
                   *[test_rows for _, test_rows in recipe.folds]):
         digest.update(np.ascontiguousarray(array).tobytes())
     return digest.hexdigest()
-
-
-def _logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 def main() -> None:
@@ -139,21 +119,26 @@ def main() -> None:
             with atomic_output(args.cache) as temporary, open(temporary, "wb") as handle:  # a file object: no suffix added
                 np.savez(handle, scores=scores, parts=parts, key=np.array(key))
 
-    heads = _logit(scores)
-    both = np.column_stack([heads, _layout(data.texts, languages)])
+    heads = logits(scores)
+    both = np.column_stack([heads, layout_signals(data.texts)])
     split = StratifiedGroupKFold(n_splits=recipe.config.n_folds, shuffle=True, random_state=recipe.config.seed + 1)
     stage_two_folds = list(split.split(both, y.astype(int), data.groups))
 
-    def trees() -> HistGradientBoostingClassifier:
-        # a fixed number of rounds: the built-in early stopping holds out rows at random, splitting twins
-        return HistGradientBoostingClassifier(max_iter=300, learning_rate=0.05, early_stopping=False,
-                                              random_state=recipe.config.seed)
+    class Trees:
+        """adcheck's second-stage trees (adcheck.stage_two.fit_trees: fixed rounds, one thread)."""
+
+        def fit(self, features, target):
+            self.model = fit_trees(features, target, recipe.config.seed)
+            return self
+
+        def predict_proba(self, features):
+            return self.model.predict_proba(features)
 
     variants = [
         ("logistic regression, scores and layout", lambda: LogisticRegression(C=1.0, max_iter=2000), both),
-        ("trees, the eleven scores", trees, heads),
-        ("trees, scores and layout", trees, both),
-        ("trees, scores, layout, headline and rest heads", trees, np.column_stack([both, _logit(parts)])),
+        ("trees, the eleven scores", Trees, heads),
+        ("trees, scores and layout (`stage_two = \"trees\"`)", Trees, both),
+        ("trees, scores, layout, headline and rest heads", Trees, np.column_stack([both, logits(parts)])),
     ]
     results = [(f"risk head alone (shipped recipe, C {recipe.c_value:g})", scores[:, 0])]
     for name, make, features in variants:

@@ -83,3 +83,25 @@ def tiny_model(tiny_model_dir):
     from adcheck import load_model
 
     return load_model(tiny_model_dir)
+
+
+@pytest.fixture(scope="session")
+def staged_model_dir(tmp_path_factory, sample_file) -> Path:
+    """A tiny model with the second stage (boosted trees over the heads: adcheck.stage_two)."""
+    from adcheck.training import TrainConfig
+    from adcheck.training_config import TrainingOptions, run_training
+
+    out = tmp_path_factory.mktemp("models") / "staged"
+    options = TrainingOptions(
+        data=[sample_file], out=out, group_col="group", negative=["acceptable"],
+        config=TrainConfig(name="staged", c_values=(4.0,), n_folds=3, seed=5, stage_two="trees"),
+    )
+    run_training(options)
+    return out
+
+
+@pytest.fixture(scope="session")
+def staged_model(staged_model_dir):
+    from adcheck import load_model
+
+    return load_model(staged_model_dir)

@@ -858,3 +858,48 @@ def test_category_heads_are_class_balanced_by_default_and_the_choice_is_recorded
     assert _config_from_metadata(meta).category_weights == "balanced"
     del meta["hyperparameters"]["search"]["category_weights"]  # a model trained before the option existed
     assert _config_from_metadata(meta).category_weights is None
+
+
+def test_the_second_stage_gives_the_risk_and_is_held_out_with_the_sources_too(tmp_path, sample_rows):
+    from adcheck.readers import load_labeled
+
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    plain = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"))
+    staged = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", stage_two="trees"), jobs=2)
+    # the heads are the same; the trees come on top and set the thresholds and figures
+    assert np.array_equal(staged.model.risk_head.coef, plain.model.risk_head.coef)
+    assert plain.model.stage_two is None and staged.model.stage_two is not None
+    assert staged.cv_report["risk_head_alone"]["overall"]["roc_auc"] == plain.cv_report["overall"]["roc_auc"]
+    assert staged.cv_report["overall"]["roc_auc"] != plain.cv_report["overall"]["roc_auc"]
+    across = staged.cv_report["across_sources"]
+    assert across["risk_head_alone"]["overall"]["roc_auc"] == plain.cv_report["across_sources"]["overall"]["roc_auc"]
+    assert across["overall"]["n"] == len(data)
+    # the out-of-fold risk is the trees' own cross-validation, and the bands are chosen on it
+    from adcheck.evaluation import threshold_for_precision
+
+    y = data.labels.astype(bool)
+    high = threshold_for_precision(y, staged.out_of_fold["risk"], 0.90)
+    assert staged.model.band_thresholds == {"high": round(high, 6),
+                                            "medium": round(min(threshold_for_precision(y, staged.out_of_fold["risk"], 0.80), high), 6)}
+    assert staged.model.band_thresholds != plain.model.band_thresholds
+    serial = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", stage_two="trees"), jobs=1)
+    texts = data.texts[:200]
+    assert np.array_equal(serial.model.predict_proba(texts), staged.model.predict_proba(texts))
+    assert serial.cv_report == staged.cv_report
+
+
+def test_stage_two_comes_from_the_config_and_a_bad_value_is_a_one_line_error(tmp_path):
+    from adcheck.training_config import resolve_training_options
+
+    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
+
+    def resolve(value):
+        config = tmp_path / "c.toml"
+        config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nstage_two = {value}\n', encoding="utf-8")
+        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                        seed=None, folds=None, c_values=None).config.stage_two
+
+    assert resolve('"trees"') == "trees" and resolve('"none"') is None and resolve("false") is None
+    with pytest.raises(TrainingError, match="stage_two must be trees or none, not 'forest'"):
+        resolve('"forest"')

@@ -1,0 +1,213 @@
+"""The second stage: gradient-boosted trees over the linear heads' scores and a few layout signals.
+
+The linear risk head reads each n-gram on its own. The second stage reads the eleven head scores
+together with how the text is laid out (a footnote mark, a bracket, line breaks, length, digits, a
+currency sign beside a number, the share of Hangul among its letters), so it can learn, say, that a
+strong price score means less in a text whose footnote states the terms. It is fitted by
+scikit-learn's HistGradientBoostingClassifier on out-of-fold head scores (a head never scores a text
+it was fitted on) and stored as plain arrays: scoring needs NumPy only, like the rest of the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from adcheck.errors import ModelFileError, TrainingError
+
+KIND = "gradient-boosted-trees"
+LAYOUT_SIGNALS = (
+    "footnote mark", "bracket", "line breaks", "log length", "digit share", "currency beside a number", "hangul share",
+)
+# a head's decision value enters the trees clipped to the logit of 1e-12 .. 1 - 1e-12: training reads
+# the heads' out-of-fold probabilities back as logits, and beyond that a float64 probability loses them
+DECISION_LIMIT = 27.631021
+TREE_SETTINGS = {"max_iter": 300, "learning_rate": 0.05, "max_leaf_nodes": 31, "min_samples_leaf": 20}
+
+_FOOTNOTE = re.compile(r"[*※]")
+_BRACKET = re.compile(r"[(（\[【]")
+_DIGIT = re.compile(r"[0-9０-９]")
+_CURRENCY = re.compile(r"[$₩€£¥]\s*[0-9０-９]|[0-9０-９]\s*(?:원|[$₩€£¥])")
+_HANGUL = re.compile(r"[가-힣ᄀ-ᇿ㄰-㆏]")
+_LATIN = re.compile(r"[A-Za-zＡ-Ｚａ-ｚ]")
+
+
+def layout_signals(texts: Sequence[str]) -> np.ndarray:
+    """The layout signals of each text (rows x len(LAYOUT_SIGNALS)), from the text alone."""
+    out = np.zeros((len(texts), len(LAYOUT_SIGNALS)), dtype=np.float64)
+    for i, text in enumerate(texts):
+        length = len(text)
+        hangul = len(_HANGUL.findall(text))
+        letters = hangul + len(_LATIN.findall(text))
+        out[i] = (
+            _FOOTNOTE.search(text) is not None,
+            _BRACKET.search(text) is not None,
+            text.count("\n"),
+            np.log1p(length),
+            len(_DIGIT.findall(text)) / length if length else 0.0,
+            _CURRENCY.search(text) is not None,
+            hangul / letters if letters else 0.0,
+        )
+    return out
+
+
+def stage_two_inputs(risk_z: np.ndarray, category_z: Sequence[np.ndarray], texts: Sequence[str]) -> np.ndarray:
+    """The trees' inputs: the risk head's and each category head's decision value (with intercept),
+    clipped to +-DECISION_LIMIT, then the layout signals."""
+    heads = np.column_stack([risk_z, *category_z]) if len(category_z) else np.asarray(risk_z, dtype=np.float64)[:, None]
+    return np.column_stack([np.clip(heads, -DECISION_LIMIT, DECISION_LIMIT), layout_signals(texts)])
+
+
+def logits(probabilities: np.ndarray) -> np.ndarray:
+    """Decision values back from out-of-fold probabilities, clipped like `stage_two_inputs`."""
+    p = np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1 - 1e-12)
+    return np.clip(np.log(p) - np.log1p(-p), -DECISION_LIMIT, DECISION_LIMIT)
+
+
+@dataclass
+class TreeEnsemble:
+    """Boosted regression trees on the log-odds scale, flattened into arrays.
+
+    Node i of the flat arrays splits on input `feature[i]` at `threshold[i]` (a value at or below it
+    goes to `left[i]`, above it to `right[i]`, both absolute node numbers) or, where `leaf[i]`, adds
+    `value[i]`. Tree t starts at node `roots[t]`. The log-odds are `baseline` plus one leaf value per
+    tree, added in tree order."""
+
+    inputs: list[str]
+    baseline: float
+    roots: np.ndarray  # int32, trees
+    feature: np.ndarray  # int32, nodes
+    threshold: np.ndarray  # float64, nodes
+    left: np.ndarray  # int32, nodes
+    right: np.ndarray  # int32, nodes
+    leaf: np.ndarray  # bool, nodes
+    value: np.ndarray  # float64, nodes
+
+    @classmethod
+    def from_sklearn(cls, model, inputs: Sequence[str]) -> TreeEnsemble:
+        """From a fitted binary HistGradientBoostingClassifier on numeric inputs without missing values."""
+        parts = []
+        offset = 0
+        roots = []
+        for (predictor,) in model._predictors:
+            nodes = predictor.nodes
+            if nodes["is_categorical"].any():
+                raise TrainingError("the second stage's trees split on a categorical input, which adcheck does not store")
+            inner = ~nodes["is_leaf"].astype(bool)
+            roots.append(offset)
+            parts.append((nodes["feature_idx"].astype(np.int32), np.where(inner, nodes["num_threshold"], 0.0),
+                          np.where(inner, nodes["left"] + offset, 0).astype(np.int32),
+                          np.where(inner, nodes["right"] + offset, 0).astype(np.int32),
+                          ~inner, np.where(inner, 0.0, nodes["value"])))
+            offset += len(nodes)
+        feature, threshold, left, right, leaf, value = (np.concatenate(column) for column in zip(*parts))
+        ensemble = cls(list(inputs), float(np.asarray(model._baseline_prediction).ravel()[0]), np.asarray(roots, dtype=np.int32),
+                       np.where(leaf, 0, feature).astype(np.int32), threshold.astype(np.float64), left, right, leaf.astype(bool),
+                       value.astype(np.float64))
+        ensemble.validate(ModelFileError)
+        return ensemble
+
+    @property
+    def n_trees(self) -> int:
+        return len(self.roots)
+
+    def validate(self, error: type[Exception] = ModelFileError) -> None:
+        """Check that every tree is well formed (children after their parent, inside the arrays, each
+        path ending in a leaf) so that scoring cannot loop or read out of bounds."""
+        n = len(self.leaf)
+        arrays = (self.feature, self.threshold, self.left, self.right, self.value)
+        if any(len(a) != n for a in arrays) or not len(self.roots) or not n:
+            raise error("the second stage's tree arrays do not fit together")
+        if not (np.isfinite(self.threshold).all() and np.isfinite(self.value).all() and np.isfinite(self.baseline)):
+            raise error("the second stage holds a value that is not a finite number")
+        inner = ~self.leaf
+        nodes = np.arange(n)
+        if ((self.feature < 0) | (self.feature >= len(self.inputs))).any():
+            raise error("the second stage splits on an input it does not name")
+        if ((self.roots < 0) | (self.roots >= n)).any():
+            raise error("a tree of the second stage starts outside its arrays")
+        for child in (self.left, self.right):
+            if (inner & ((child <= nodes) | (child >= n))).any():
+                raise error("a node of the second stage points outside its tree")
+
+    def raw(self, inputs: np.ndarray, use_compiled: bool = True) -> np.ndarray:
+        """Log-odds for each row of `inputs` (rows x len(self.inputs)): by the C kernel when it was
+        built, else by NumPy, one tree at a time over all rows (the same values: tests hold them equal)."""
+        inputs = np.ascontiguousarray(inputs, dtype=np.float64)
+        if inputs.ndim != 2 or inputs.shape[1] != len(self.inputs):
+            raise ValueError(f"the second stage takes {len(self.inputs)} inputs per row, not shape {inputs.shape}")
+        from adcheck import fastpath
+
+        if use_compiled and fastpath.available() and len(inputs):
+            out = np.empty(len(inputs), dtype=np.float64)
+            fastpath._fastscore.tree_raw(inputs, inputs.shape[1], self.roots, self.feature, self.threshold, self.left, self.right,
+                                         self.leaf.view(np.uint8), self.value, self.baseline, out)
+            return out
+        rows = np.arange(len(inputs))
+        total = np.full(len(inputs), self.baseline)
+        for root in self.roots.tolist():
+            node = np.full(len(inputs), root, dtype=np.int64)
+            inner = ~self.leaf[node]
+            while inner.any():
+                at = node[inner]
+                goes_left = inputs[rows[inner], self.feature[at]] <= self.threshold[at]
+                node[inner] = np.where(goes_left, self.left[at], self.right[at])
+                inner = ~self.leaf[node]
+            total += self.value[node]
+        return total
+
+    def raw_one(self, inputs: Sequence[float]) -> float:
+        """The same for one row, node by node (tests hold `raw` equal to it)."""
+        total = self.baseline
+        for root in self.roots.tolist():
+            node = root
+            while not self.leaf[node]:
+                node = int(self.left[node] if float(inputs[int(self.feature[node])]) <= float(self.threshold[node]) else self.right[node])
+            total += float(self.value[node])
+        return total
+
+    def to_payload(self) -> dict:
+        return {
+            "kind": KIND, "inputs": list(self.inputs), "baseline": self.baseline, "roots": self.roots, "feature": self.feature,
+            "threshold": self.threshold, "left": self.left, "right": self.right, "leaf": self.leaf, "value": self.value,
+        }
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> TreeEnsemble:
+        if not isinstance(payload, dict) or payload.get("kind") != KIND:
+            raise ModelFileError("the model's second stage is not one this adcheck reads; upgrade adcheck or retrain")
+        try:
+            ensemble = cls(
+                [str(name) for name in payload["inputs"]], float(payload["baseline"]),
+                np.asarray(payload["roots"], dtype=np.int32), np.asarray(payload["feature"], dtype=np.int32),
+                np.asarray(payload["threshold"], dtype=np.float64), np.asarray(payload["left"], dtype=np.int32),
+                np.asarray(payload["right"], dtype=np.int32), np.asarray(payload["leaf"], dtype=bool),
+                np.asarray(payload["value"], dtype=np.float64),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"the model's second stage is incomplete ({exc}); retrain it with `adcheck train`") from None
+        ensemble.validate(ModelFileError)
+        return ensemble
+
+
+def input_names(category_codes: Sequence[str]) -> list[str]:
+    return ["risk head", *[f"{code} head" for code in category_codes], *LAYOUT_SIGNALS]
+
+
+def fit_trees(inputs: np.ndarray, y: np.ndarray, seed: int):
+    """The fitted scikit-learn trees. A fixed number of rounds: the built-in early stopping holds out
+    rows at random, which would part near-duplicate twins. One OpenMP thread: the histogram sums are
+    then the same on every machine, so a model rebuilds byte for byte whatever its core count."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return HistGradientBoostingClassifier(**TREE_SETTINGS, early_stopping=False, random_state=seed).fit(inputs, y.astype(int))
+
+
+def fit_stage_two(inputs: np.ndarray, y: np.ndarray, seed: int, category_codes: Sequence[str]) -> TreeEnsemble:
+    """Fit the second stage on out-of-fold head inputs (`stage_two_inputs` of them) and flatten it."""
+    return TreeEnsemble.from_sklearn(fit_trees(inputs, y, seed), input_names(category_codes))
