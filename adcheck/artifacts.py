@@ -125,6 +125,10 @@ def _model_from_payload(payload: dict, metadata: dict) -> AdModel:
         code: LinearHead(np.asarray(payload["category_coef"][i], dtype=np.float64), float(payload["category_intercepts"][i]))
         for i, code in enumerate(payload["category_codes"])
     }
+    # format 4 is exactly the models with a second stage: one without it would score with the risk head
+    # alone against thresholds chosen for the trees
+    if (payload.get("stage_two") is not None) != (int(payload.get("format_version") or 0) >= 4):
+        raise ModelFileError("the model file's second stage does not match its format version; restore the model folder or retrain")
     stage_two = TreeEnsemble.from_payload(payload["stage_two"]) if payload.get("stage_two") is not None else None
     if stage_two is not None and stage_two.inputs != input_names(list(heads)):
         raise ModelFileError("the model's second stage reads other heads than the model has; retrain it with `adcheck train`")

@@ -182,7 +182,8 @@ def render_model_card(meta: dict) -> str:
         ]
         if across.get("risk_head_alone"):
             lines += ["", _head_alone_sentence(across["risk_head_alone"], "with the same sources held out")
-                      + " The second stage too was fitted without each held-out set, on the other sets' held-out scores."]
+                      + " The second stage too was fitted without each held-out set, on the other sets' held-out scores (which "
+                      "came from heads fitted with the held-out set: a second-order dependence the figures keep)."]
         worst = sorted(
             ((name, m) for name, m in across.get("by_source", {}).items() if m.get("roc_auc") is not None),
             key=lambda item: item[1]["roc_auc"],

@@ -123,8 +123,17 @@ def _config_from_metadata(meta: dict):
         # models trained before the option existed fitted their category heads unweighted
         category_weights=None if search.get("category_weights") is None else str(search["category_weights"]),
         # models trained before the option existed had no second stage
-        stage_two=None if search.get("stage_two") is None else str(search["stage_two"]),
+        stage_two=_stage_two_of(search.get("stage_two")),
     )
+
+
+def _stage_two_of(value) -> str | None:
+    from adcheck.training_config import _stage_two
+
+    try:
+        return _stage_two(value)
+    except TrainingError as exc:
+        raise ModelFileError(f"the base model's metadata is damaged: {exc}") from None
 
 
 def _holdout_sets_of(value) -> int | None:

@@ -1,7 +1,7 @@
 """The second stage: gradient-boosted trees over the linear heads' scores and a few layout signals.
 
-The linear risk head reads each n-gram on its own. The second stage reads the eleven head scores
-together with how the text is laid out (a footnote mark, a bracket, line breaks, length, digits, a
+The linear risk head reads each n-gram on its own. The second stage reads every head's score (the
+risk head's and each category head's) together with how the text is laid out (a footnote mark, a bracket, line breaks, length, digits, a
 currency sign beside a number, the share of Hangul among its letters), so it can learn, say, that a
 strong price score means less in a text whose footnote states the terms. It is fitted by
 scikit-learn's HistGradientBoostingClassifier on out-of-fold head scores (a head never scores a text
@@ -86,6 +86,9 @@ class TreeEnsemble:
     leaf: np.ndarray  # bool, nodes
     value: np.ndarray  # float64, nodes
 
+    def __post_init__(self) -> None:
+        self.validate(ValueError)
+
     @classmethod
     def from_sklearn(cls, model, inputs: Sequence[str]) -> TreeEnsemble:
         """From a fitted binary HistGradientBoostingClassifier on numeric inputs without missing values."""
@@ -104,11 +107,9 @@ class TreeEnsemble:
                           ~inner, np.where(inner, 0.0, nodes["value"])))
             offset += len(nodes)
         feature, threshold, left, right, leaf, value = (np.concatenate(column) for column in zip(*parts))
-        ensemble = cls(list(inputs), float(np.asarray(model._baseline_prediction).ravel()[0]), np.asarray(roots, dtype=np.int32),
-                       np.where(leaf, 0, feature).astype(np.int32), threshold.astype(np.float64), left, right, leaf.astype(bool),
-                       value.astype(np.float64))
-        ensemble.validate(ModelFileError)
-        return ensemble
+        return cls(list(inputs), float(np.asarray(model._baseline_prediction).ravel()[0]), np.asarray(roots, dtype=np.int32),
+                   np.where(leaf, 0, feature).astype(np.int32), threshold.astype(np.float64), left, right, leaf.astype(bool),
+                   value.astype(np.float64))
 
     @property
     def n_trees(self) -> int:
@@ -117,9 +118,12 @@ class TreeEnsemble:
     def validate(self, error: type[Exception] = ModelFileError) -> None:
         """Check that every tree is well formed (children after their parent, inside the arrays, each
         path ending in a leaf) so that scoring cannot loop or read out of bounds."""
+        arrays = (self.roots, self.feature, self.threshold, self.left, self.right, self.leaf, self.value)
+        kinds = (np.int32, np.int32, np.float64, np.int32, np.int32, np.bool_, np.float64)
+        if any(not isinstance(a, np.ndarray) or a.ndim != 1 or a.dtype != kind for a, kind in zip(arrays, kinds)):
+            raise error("the second stage's tree arrays are not flat arrays of the expected types")
         n = len(self.leaf)
-        arrays = (self.feature, self.threshold, self.left, self.right, self.value)
-        if any(len(a) != n for a in arrays) or not len(self.roots) or not n:
+        if any(len(a) != n for a in arrays[1:]) or not len(self.roots) or not n:
             raise error("the second stage's tree arrays do not fit together")
         if not (np.isfinite(self.threshold).all() and np.isfinite(self.value).all() and np.isfinite(self.baseline)):
             raise error("the second stage holds a value that is not a finite number")
@@ -139,6 +143,8 @@ class TreeEnsemble:
         inputs = np.ascontiguousarray(inputs, dtype=np.float64)
         if inputs.ndim != 2 or inputs.shape[1] != len(self.inputs):
             raise ValueError(f"the second stage takes {len(self.inputs)} inputs per row, not shape {inputs.shape}")
+        if not np.isfinite(inputs).all():  # the trees were fitted without missing values: no branch is right for them
+            raise ValueError("the second stage's inputs hold a value that is not a finite number")
         from adcheck import fastpath
 
         if use_compiled and fastpath.available() and len(inputs):
@@ -180,17 +186,21 @@ class TreeEnsemble:
         if not isinstance(payload, dict) or payload.get("kind") != KIND:
             raise ModelFileError("the model's second stage is not one this adcheck reads; upgrade adcheck or retrain")
         try:
-            ensemble = cls(
-                [str(name) for name in payload["inputs"]], float(payload["baseline"]),
-                np.asarray(payload["roots"], dtype=np.int32), np.asarray(payload["feature"], dtype=np.int32),
-                np.asarray(payload["threshold"], dtype=np.float64), np.asarray(payload["left"], dtype=np.int32),
-                np.asarray(payload["right"], dtype=np.int32), np.asarray(payload["leaf"], dtype=bool),
-                np.asarray(payload["value"], dtype=np.float64),
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFileError(f"the model's second stage is incomplete ({exc}); retrain it with `adcheck train`") from None
-        ensemble.validate(ModelFileError)
-        return ensemble
+            arrays = [_exact(payload[key], kind) for key, kind in (
+                ("roots", np.int32), ("feature", np.int32), ("threshold", np.float64), ("left", np.int32), ("right", np.int32),
+                ("leaf", np.bool_), ("value", np.float64))]
+            return cls([str(name) for name in payload["inputs"]], float(payload["baseline"]), *arrays)
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ModelFileError(f"the model's second stage is broken ({exc}); restore the model folder or retrain it") from None
+
+
+def _exact(values, kind) -> np.ndarray:
+    """A stored array as `kind`, refused when it is not flat or the conversion would change a value."""
+    array = np.asarray(values)
+    converted = array.astype(kind)
+    if array.ndim != 1 or not np.array_equal(converted, array, equal_nan=converted.dtype.kind == "f"):
+        raise ValueError(f"an array of shape {array.shape} and type {array.dtype} where flat {np.dtype(kind).name} values belong")
+    return converted
 
 
 def input_names(category_codes: Sequence[str]) -> list[str]:

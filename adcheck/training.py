@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 
 MIN_CATEGORY_EXAMPLES = 10
 SOURCE_HOLDOUT_UNITS = ("folder", "file")
+STAGE_TWO_KINDS = (None, "trees")
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,10 @@ class TrainConfig:
     # (on another split) gives the out-of-fold risk that sets the thresholds and the figures. None:
     # the risk head alone gives the risk.
     stage_two: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage_two not in STAGE_TWO_KINDS:
+            raise TrainingError(f"stage_two must be {' or '.join(str(kind) for kind in STAGE_TWO_KINDS)}, not {self.stage_two!r}")
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -561,22 +566,36 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         return {**result, "skipped": "every source left one class only when held out"}
     rows = np.flatnonzero(scored)
     head_alone = None
+    without_trees: list[str] = []
     if config.stage_two:
         # the second stage too is fitted without each held-out set: on the other sets' held-out scores
         head_alone = risk.copy()
         inputs = stage_two_inputs(logits(risk), [logits(conditional[code]) for code in head_codes or []], data.texts)
         held_sets = sorted(set(set_of[rows].tolist()))
 
-        def stage_two_held_out(number: int) -> tuple[np.ndarray, np.ndarray]:
+        def stage_two_held_out(number: int) -> tuple[np.ndarray, np.ndarray | None]:
             test_rows = np.flatnonzero(set_of == number)
             train_rows = np.flatnonzero(scored & (set_of != number) & ~np.isin(data.groups, data.groups[test_rows]))
+            if y[train_rows].all() or not y[train_rows].any():  # no rows, or one class: no trees to fit
+                return test_rows, None
             return test_rows, _sigmoid(_trees_raw(inputs[train_rows], y[train_rows], config.seed, inputs[test_rows]))
 
-        for test_rows, values in _in_order(stage_two_held_out, held_sets, jobs):
-            risk[test_rows] = values
+        fitted = list(_in_order(stage_two_held_out, held_sets, jobs))  # every fit reads `scored` as it was
+        for number, (test_rows, values) in zip(held_sets, fitted):
+            if values is None:
+                without_trees.append(labels[number - 1])
+                scored[test_rows] = False
+            else:
+                risk[test_rows] = values
         for code in category:
             category[code] = conditional[code] * risk
         say("second stage held out with each set")
+        if without_trees:
+            # their texts have no second-stage risk that leaves them out: not pooled with the rest
+            result["second_stage_skipped"] = {label: "without it the rest has one class only" for label in without_trees}
+            rows = np.flatnonzero(scored)
+            if not len(rows):
+                return {**result, "skipped": "no held-out set left rows of both classes to fit the second stage on"}
     report = evaluate_predictions(
         y[rows], risk[rows], medium, data.languages[rows],
         None if data.categories is None else [data.categories[i] for i in rows.tolist()],
@@ -586,7 +605,8 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
         y[rows], {code: target[rows] for code, target in category_targets.items()},
         {code: values[rows] for code, values in conditional.items()},
     )
-    by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in skipped_sources}
+    left_out = set(skipped_sources) | {source for label in without_trees for source in members[label]}
+    by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in left_out}
     if head_alone is not None:
         report["risk_head_alone"] = _at_best_f1(y[rows], head_alone[rows], data.languages[rows])
     return {**result, **report, "by_source": by_source}

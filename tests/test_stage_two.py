@@ -47,7 +47,11 @@ def test_payload_round_trip_and_broken_trees_are_refused(fitted):
         (lambda p: p["value"].__setitem__(0, np.nan), "not a finite number"),
         (lambda p: p.__setitem__("threshold", p["threshold"][:-1]), "do not fit together"),
         (lambda p: p.__setitem__("kind", "forest"), "not one this adcheck reads"),
-        (lambda p: p.pop("roots"), "incomplete"),
+        (lambda p: p.pop("roots"), "broken"),
+        (lambda p: p.__setitem__("roots", np.int32(0)), "broken"),  # not flat
+        (lambda p: p.__setitem__("left", np.stack([p["left"], p["left"]])), "broken"),
+        (lambda p: p.__setitem__("feature", p["feature"].astype(np.int64) + 2**32), "broken"),  # would wrap around
+        (lambda p: p.__setitem__("threshold", p["threshold"].astype(str)), "broken"),
     ]:
         payload = {key: (value.copy() if isinstance(value, np.ndarray) else value) for key, value in ensemble.to_payload().items()}
         change(payload)
@@ -62,10 +66,33 @@ def test_the_kernel_refuses_broken_trees_instead_of_reading_past_them(fitted):
         pytest.skip("the C kernel was not built")
     _, ensemble, inputs = fitted
     inner = int(np.flatnonzero(~ensemble.leaf)[0])
-    broken = dataclasses.replace(ensemble, left=ensemble.left.copy())
-    broken.left[inner] = inner  # a loop, unvalidated
+    for key, value in [("left", inner), ("right", len(ensemble.leaf)), ("feature", 6), ("feature", -1)]:
+        broken = dataclasses.replace(ensemble, **{key: getattr(ensemble, key).copy()})
+        getattr(broken, key)[inner] = value  # changed after the checks a new ensemble gets
+        with pytest.raises(ValueError, match="do not fit their arrays"):
+            broken.raw(inputs)
+    broken = dataclasses.replace(ensemble, roots=ensemble.roots.copy())
+    broken.roots[1] = len(ensemble.leaf)
     with pytest.raises(ValueError, match="do not fit their arrays"):
         broken.raw(inputs)
+    with pytest.raises(ValueError, match="do not fit their arrays"):  # a leaf array shorter than the others
+        fastpath._fastscore.tree_raw(inputs, 6, ensemble.roots, ensemble.feature, ensemble.threshold, ensemble.left,
+                                     ensemble.right, ensemble.leaf[:-1].view(np.uint8), ensemble.value, 0.0, np.empty(len(inputs)))
+
+
+def test_an_ensemble_is_checked_when_made_and_refuses_missing_inputs(fitted):
+    _, ensemble, inputs = fitted
+    left = ensemble.left.copy()
+    left[int(np.flatnonzero(~ensemble.leaf)[0])] = 0
+    with pytest.raises(ValueError, match="points outside its tree"):
+        dataclasses.replace(ensemble, left=left)
+    with pytest.raises(ValueError, match="not flat arrays of the expected types"):
+        dataclasses.replace(ensemble, roots=ensemble.roots.astype(np.int64))
+    holed = inputs.copy()
+    holed[3, 2] = np.nan
+    for compiled in (True, False):
+        with pytest.raises(ValueError, match="not a finite number"):
+            ensemble.raw(holed, use_compiled=compiled)
 
 
 def test_layout_signals_read_the_text_alone():
@@ -85,7 +112,7 @@ def test_a_staged_model_scores_the_same_on_every_path(staged_model, sample_rows)
     texts = [r["text"] for r in sample_rows[:150]] + ["", "🔥 최 고 ＮＯ．１ ₩39,900!!\n*조건 별도", "a" * 3000]
     compiled = staged_model.predict_proba(texts)
     twin = dataclasses.replace(staged_model, use_compiled=False)
-    assert np.array_equal(compiled, twin.predict_proba(texts))
+    assert np.allclose(compiled, twin.predict_proba(texts), rtol=0, atol=1e-9)
     for text, value in zip(texts[:40] + texts[-3:], list(compiled[:40]) + list(compiled[-3:])):
         assert abs(value - reference_risk(staged_model, text)) < 1e-9
     rows = staged_model.score_rows(texts, explain=3)
@@ -112,19 +139,31 @@ def test_a_staged_model_saves_loads_and_records_its_trees(staged_model, staged_m
     assert "Second stage: 300 gradient-boosted trees" in card and "The risk head alone, without the second stage" in card
 
 
-def test_a_second_stage_reading_other_heads_is_a_model_file_error(staged_model_dir, tmp_path):
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda p: p["stage_two"].__setitem__("inputs", p["stage_two"]["inputs"][1:] + ["risk head"]), "reads other heads than the model has"),
+    (lambda p: p.pop("stage_two"), "does not match its format version"),  # would score against the trees' thresholds
+    (lambda p: p.__setitem__("format_version", 3), "does not match its format version"),
+])
+def test_a_second_stage_that_does_not_fit_the_model_is_a_model_file_error(staged_model_dir, tmp_path, change, message):
     from adcheck.digest import file_sha256
 
     target = tmp_path / "copy"
     shutil.copytree(staged_model_dir, target)
     payload = joblib.load(target / "model.joblib")
-    payload["stage_two"]["inputs"] = payload["stage_two"]["inputs"][1:] + ["risk head"]
+    change(payload)
     joblib.dump(payload, target / "model.joblib")
     meta = json.loads((target / "metadata.json").read_text(encoding="utf-8"))
     meta["artifact"]["sha256"] = file_sha256(target / "model.joblib")  # re-hashed: past the tamper check
     (target / "metadata.json").write_text(json.dumps(meta), encoding="utf-8")
-    with pytest.raises(ModelFileError, match="reads other heads than the model has"):
+    with pytest.raises(ModelFileError, match=message):
         load_model(target)
+
+
+def test_a_model_without_a_second_stage_keeps_its_older_format(tiny_model):
+    from adcheck.artifacts import _model_payload
+
+    payload = _model_payload(tiny_model)
+    assert "stage_two" not in payload and payload["format_version"] < 4
 
 
 def test_stage_two_inputs_are_the_clipped_head_values_then_the_layout():

@@ -903,3 +903,43 @@ def test_stage_two_comes_from_the_config_and_a_bad_value_is_a_one_line_error(tmp
     assert resolve('"trees"') == "trees" and resolve('"none"') is None and resolve("false") is None
     with pytest.raises(TrainingError, match="stage_two must be trees or none, not 'forest'"):
         resolve('"forest"')
+
+
+def test_a_set_whose_rest_has_one_class_gets_no_second_stage_and_is_not_pooled(tmp_path, sample_rows, monkeypatch):
+    from adcheck.readers import load_labeled
+
+    monkeypatch.chdir(tmp_path)
+
+    # two folders, one of them all acceptable: held out, the mixed one leaves one class for the heads
+    # (skipped); the acceptable one is scored by heads fitted on the mixed one, but then no other held-out
+    # rows are left to fit its trees on: it gets no second-stage risk and nothing is pooled
+    rows = sample_rows[:300]
+    acceptable = [r for r in rows if r["label"] == "acceptable"]
+    groups = {r["group"] for r in rows if r["label"] == "misleading"}
+    mixed = [r for r in rows if r["group"] in groups]
+    only_acceptable = [r for r in acceptable if r["group"] not in groups]
+    paths = []
+    for name, chosen in (("mixed", mixed), ("calm", only_acceptable)):
+        (tmp_path / name).mkdir()
+        path = tmp_path / name / "batch.jsonl"
+        path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in chosen), encoding="utf-8")
+        paths.append(path)
+    data = load_labeled(paths, group_col="group", negative=["acceptable"])
+    across = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder", stage_two="trees")).cv_report["across_sources"]
+    assert across["skipped_sources"] == {"mixed": "without it the rest has one class only"}
+    assert across["second_stage_skipped"] == {"calm": "without it the rest has one class only"}
+    assert across["skipped"] == "no held-out set left rows of both classes to fit the second stage on"
+
+
+def test_a_train_config_refuses_an_unknown_second_stage():
+    with pytest.raises(TrainingError, match="stage_two must be None or trees, not 'none'"):
+        TrainConfig(stage_two="none")
+
+
+def test_retrain_reads_the_base_models_second_stage():
+    from adcheck.retrain import _config_from_metadata
+
+    search = TrainConfig(c_values=(4.0,), n_folds=3, stage_two="trees").to_dict()
+    assert _config_from_metadata({"hyperparameters": {"search": search}}).stage_two == "trees"
+    del search["stage_two"]  # a model trained before the option existed
+    assert _config_from_metadata({"hyperparameters": {"search": search}}).stage_two is None
