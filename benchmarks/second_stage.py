@@ -42,6 +42,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedGroupKFold
 
 from adcheck.atomic import atomic_output
+from adcheck.evaluation import threshold_for_precision
 from adcheck.features import Vocabulary, extract_occurrences
 from adcheck.stage_two import fit_trees, layout_signals, logits
 from adcheck.training import _category_predictions, _fit_head, _in_order, _sigmoid
@@ -151,14 +152,30 @@ def main() -> None:
         return f"{roc_auc_score(y[rows], values[rows]):.4f} / {best_f1(y[rows], values[rows]):.4f}"
 
     groups = [("all", np.ones(len(y), dtype=bool))] + [(language, languages == language) for language in LANGUAGES]
+    # honest copy with a footnote: the guideline lets the fact below the line decide (D20, D46), so a
+    # footnote mark alone must not make lawful copy riskier; each column flags at its own medium band
+    footnoted = np.asarray([("*" in text or "※" in text) for text in data.texts])
+    acceptable = ~y.astype(bool)
+
+    def flagged(values: np.ndarray) -> str:
+        medium = threshold_for_precision(y.astype(bool), values, recipe.config.medium_precision)
+        return (f"{(values[acceptable & footnoted] >= medium).mean():.1%} / "
+                f"{(values[acceptable & ~footnoted] >= medium).mean():.1%}")
+
     lines = [
         (f"The corpus: {len(y)} texts ({int(y.sum())} misleading); stage one on the recipe's grouped {recipe.config.n_folds}-fold CV, "
          f"stage two on another grouped split of the out-of-fold scores. Each cell: ROC-AUC / best F1 "
          f"(at the threshold best for that column, so a language's F1 can differ from the model card's, which uses one threshold)."),
         "",
-        "| stage two | " + " | ".join(name for name, _ in groups) + " |",
-        "|---|" + "---|" * len(groups),
-        *[f"| {name} | " + " | ".join(cell(values, rows) for _, rows in groups) + " |" for name, values in results],
+        "| stage two | " + " | ".join(name for name, _ in groups) + " | acceptable flagged: footnoted / not |",
+        "|---|" + "---|" * (len(groups) + 1),
+        *[f"| {name} | " + " | ".join(cell(values, rows) for _, rows in groups) + f" | {flagged(values)} |" for name, values in results],
+        "",
+        (f"Last column: the share of acceptable texts flagged at the medium band (precision {recipe.config.medium_precision:g}, "
+         f"chosen on each column's own values), among the {int((acceptable & footnoted).sum()):,} with a \"*\" or ※ footnote mark "
+         f"and the {int((acceptable & ~footnoted).sum()):,} without. The trees raise the first: they learn that laid-out, "
+         "footnoted copy is more often misleading in the corpus, so an honest disclosure below the line raises the risk; "
+         "this is why training/default.toml leaves the second stage off."),
         "",
         "Command: `python benchmarks/second_stage.py --jobs 2`",
     ]
