@@ -52,6 +52,19 @@ def _head_alone_sentence(alone: dict, where: str) -> str:
             + ".")
 
 
+def _footnote_sentence(counts: dict) -> str:
+    """How often lawful copy with a footnote mark is flagged, against lawful copy without one."""
+    marked, plain = counts.get("footnoted", {}), counts.get("not_footnoted", {})
+
+    def _share(value) -> str:
+        return "n/a" if value is None else f"{value:.1%}"
+
+    return (f"Lawful copy with a footnote: of the {marked.get('acceptable', 0):,} acceptable texts with a \"*\" or ※ mark, "
+            f"{_share(marked.get('flagged'))} are flagged at the medium band, against {_share(plain.get('flagged'))} of the "
+            f"{plain.get('acceptable', 0):,} without one. The guideline lets the fact below the line decide, not the mark "
+            "(training/GUIDELINES.md, D20 and D46), so the gap is a measure of how much the model reads the mark.")
+
+
 def render_model_card(meta: dict) -> str:
     """The model card text for a model's metadata."""
     cv = meta.get("cv", {}).get("report", {})
@@ -157,6 +170,8 @@ def render_model_card(meta: dict) -> str:
             ]
         if cv.get("risk_head_alone"):
             lines += ["", _head_alone_sentence(cv["risk_head_alone"], "on the same folds")]
+        if cv.get("footnoted_lawful"):
+            lines += ["", _footnote_sentence(cv["footnoted_lawful"])]
     across = cv.get("across_sources") or {}
     if across.get("overall"):
         if across.get("sets"):
@@ -180,6 +195,8 @@ def render_model_card(meta: dict) -> str:
             "",
             *_metric_table(across),
         ]
+        if across.get("footnoted_lawful"):
+            lines += ["", _footnote_sentence(across["footnoted_lawful"])]
         if across.get("risk_head_alone"):
             lines += ["", _head_alone_sentence(across["risk_head_alone"], "with the same sources held out")
                       + " The second stage too was fitted without each held-out set, on the other sets' held-out scores (which "

@@ -100,6 +100,21 @@ def evaluate_predictions(
     return report
 
 
+def footnoted_lawful_flagged(y: np.ndarray, risk: np.ndarray, threshold: float, texts: Sequence[str]) -> dict:
+    """How often acceptable texts are flagged at `threshold`, with and without a "*" or ※ footnote mark.
+
+    The labelling guideline lets the fact below the line decide (a footnote that only adds a basis or
+    a benefit leaves a true claim acceptable; one that takes it back makes it misleading), so a model
+    that flags footnoted lawful copy more often than the rest reads the mark rather than the fact."""
+    y = np.asarray(y, dtype=bool)
+    marked = np.asarray(["*" in text or "※" in text for text in texts], dtype=bool)
+    out = {}
+    for name, rows in (("footnoted", ~y & marked), ("not_footnoted", ~y & ~marked)):
+        out[name] = {"acceptable": int(rows.sum()),
+                     "flagged": round(float((risk[rows] >= threshold).mean()), 4) if rows.any() else None}
+    return out
+
+
 def evaluate_model(model, data, threshold: float | None = None) -> dict:
     """Score labeled data with a model and report its quality."""
     cut = model.flag_threshold if threshold is None else threshold

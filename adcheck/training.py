@@ -18,7 +18,7 @@ import numpy as np
 from scipy import sparse
 
 from adcheck.errors import TrainingError
-from adcheck.evaluation import binary_metrics, evaluate_predictions, threshold_for_f1, threshold_for_precision
+from adcheck.evaluation import binary_metrics, evaluate_predictions, footnoted_lawful_flagged, threshold_for_f1, threshold_for_precision
 from adcheck.features import FeatureSpec, Occurrences, Vocabulary, extract_occurrences
 from adcheck.model import AdModel, LinearHead
 from adcheck.readers import LabeledData
@@ -397,6 +397,7 @@ def train(data: LabeledData, config: TrainConfig = TrainConfig(), progress: Call
     )
     cv_report["category_given_misleading"] = _conditional_report(y, category_targets, conditional_oof)
     cv_report["at_best_f1"] = _at_best_f1(y, best_oof, data.languages)
+    cv_report["footnoted_lawful"] = footnoted_lawful_flagged(y, best_oof, medium, data.texts)
     if config.stage_two:
         cv_report["risk_head_alone"] = _at_best_f1(y, head_oof, data.languages)
     if config.source_holdout:
@@ -607,6 +608,7 @@ def _across_sources(data: LabeledData, occurrences: Occurrences, spec: FeatureSp
     )
     left_out = set(skipped_sources) | {source for label in without_trees for source in members[label]}
     by_source = {name: binary_metrics(y[units == name], risk[units == name], medium) for name in names if name not in left_out}
+    report["footnoted_lawful"] = footnoted_lawful_flagged(y[rows], risk[rows], medium, [data.texts[i] for i in rows.tolist()])
     if head_alone is not None:
         report["risk_head_alone"] = _at_best_f1(y[rows], head_alone[rows], data.languages[rows])
     return {**result, **report, "by_source": by_source}

@@ -40,6 +40,8 @@ def test_metadata_records_versions_hashes_and_counts(tiny_model_dir):
     assert best["overall"]["f1"] >= meta["cv"]["report"]["overall"]["f1"]
     assert set(best["by_language"]) == set(meta["cv"]["report"]["by_language"])
     assert "caps F1 there at 0.889" in card and f"({best['threshold']:.3f}, chosen on them" in card
+    footnoted = meta["cv"]["report"]["footnoted_lawful"]["footnoted"]
+    assert f"of the {footnoted['acceptable']:,} acceptable texts with a \"*\" or ※ mark, {footnoted['flagged']:.1%} are flagged" in card
 
 
 def test_tampered_model_file_is_refused_before_unpickling(model_copy):

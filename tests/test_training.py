@@ -943,3 +943,27 @@ def test_retrain_reads_the_base_models_second_stage():
     assert _config_from_metadata({"hyperparameters": {"search": search}}).stage_two == "trees"
     del search["stage_two"]  # a model trained before the option existed
     assert _config_from_metadata({"hyperparameters": {"search": search}}).stage_two is None
+
+
+def test_the_report_counts_lawful_copy_flagged_with_and_without_a_footnote_mark(tmp_path, sample_rows, monkeypatch):
+    from adcheck.evaluation import footnoted_lawful_flagged
+    from adcheck.readers import load_labeled
+
+    y = np.array([False, False, False, True, False])
+    texts = ["a*", "b ※ c", "d", "e*", "f"]
+    risk = np.array([0.9, 0.1, 0.6, 0.9, 0.2])
+    assert footnoted_lawful_flagged(y, risk, 0.5, texts) == {"footnoted": {"acceptable": 2, "flagged": 0.5},
+                                                             "not_footnoted": {"acceptable": 2, "flagged": 0.5}}
+    assert footnoted_lawful_flagged(y[3:4], risk[3:4], 0.5, texts[3:4])["footnoted"] == {"acceptable": 0, "flagged": None}
+    monkeypatch.chdir(tmp_path)
+    data = load_labeled(_write_sources(tmp_path, sample_rows, 3), group_col="group", negative=["acceptable"])
+    result = train(data, TrainConfig(c_values=(4.0,), n_folds=3, source_holdout="folder"))
+    acceptable = ~data.labels.astype(bool)
+    marked = np.asarray(["*" in t or "※" in t for t in data.texts])
+    for report in (result.cv_report, result.cv_report["across_sources"]):
+        counts = report["footnoted_lawful"]
+        assert counts["footnoted"]["acceptable"] == int((acceptable & marked).sum()) > 0
+        assert counts["not_footnoted"]["acceptable"] == int((acceptable & ~marked).sum())
+    medium = result.model.band_thresholds["medium"]
+    expected = float((result.out_of_fold["risk"][acceptable & marked] >= medium).mean())
+    assert result.cv_report["footnoted_lawful"]["footnoted"]["flagged"] == pytest.approx(expected, abs=1e-3)
