@@ -18,7 +18,13 @@ import numpy as np
 from scipy import sparse
 
 from adcheck.errors import TrainingError
-from adcheck.evaluation import binary_metrics, evaluate_predictions, footnoted_lawful_flagged, threshold_for_f1, threshold_for_precision
+from adcheck.evaluation import (
+    binary_metrics,
+    evaluate_predictions,
+    footnoted_lawful_flagged,
+    threshold_for_f1,
+    threshold_for_precision,
+)
 from adcheck.features import FeatureSpec, Occurrences, Vocabulary, extract_occurrences
 from adcheck.model import AdModel, LinearHead
 from adcheck.readers import LabeledData
