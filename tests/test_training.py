@@ -888,23 +888,6 @@ def test_the_second_stage_gives_the_risk_and_is_held_out_with_the_sources_too(tm
     assert serial.cv_report == staged.cv_report
 
 
-def test_stage_two_comes_from_the_config_and_a_bad_value_is_a_one_line_error(tmp_path):
-    from adcheck.training_config import resolve_training_options
-
-    (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
-
-    def resolve(value):
-        config = tmp_path / "c.toml"
-        config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\nstage_two = {value}\n', encoding="utf-8")
-        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
-                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
-                                        seed=None, folds=None, c_values=None).config.stage_two
-
-    assert resolve('"trees"') == "trees" and resolve('"none"') is None and resolve("false") is None
-    with pytest.raises(TrainingError, match="stage_two must be trees or none, not 'forest'"):
-        resolve('"forest"')
-
-
 def test_a_set_whose_rest_has_one_class_gets_no_second_stage_and_is_not_pooled(tmp_path, sample_rows, monkeypatch):
     from adcheck.readers import load_labeled
 

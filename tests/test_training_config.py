@@ -65,19 +65,24 @@ def test_bad_features_table_is_a_one_line_error_before_any_data_is_read(tmp_path
                                  seed=None, folds=None, c_values=None)
 
 
-def test_category_weights_come_from_the_config_and_a_bad_value_is_a_one_line_error(tmp_path):
+@pytest.mark.parametrize(("key", "values", "bad", "message"), [
+    ("category_weights", {'"balanced"': "balanced", '"none"': None, "false": None}, '"inverse"',
+     "category_weights must be balanced or none, not 'inverse'"),
+    ("stage_two", {'"trees"': "trees", '"none"': None, "false": None}, '"forest"', "stage_two must be trees or none, not 'forest'"),
+])
+def test_a_training_setting_comes_from_the_config_and_a_bad_value_is_a_one_line_error(tmp_path, key, values, bad, message):
     from adcheck.errors import TrainingError
 
     (tmp_path / "x.jsonl").write_text('{"text": "a", "label": "misleading"}\n', encoding="utf-8")
 
     def resolve(value):
         config = tmp_path / "c.toml"
-        config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\ncategory_weights = {value}\n', encoding="utf-8")
-        return resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
-                                        negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
-                                        seed=None, folds=None, c_values=None).config.category_weights
+        config.write_text(f'[model]\nout = "m"\n[data]\nfiles = ["x.jsonl"]\n[training]\n{key} = {value}\n', encoding="utf-8")
+        return getattr(resolve_training_options(config=config, data=None, out=None, text_col="text", label_col="label", positive=None,
+                                                negative=None, group_col=None, categories_col="categories", lang_col="lang", name=None,
+                                                seed=None, folds=None, c_values=None).config, key)
 
-    assert resolve('"balanced"') == "balanced"
-    assert resolve('"none"') is None and resolve("false") is None
-    with pytest.raises(TrainingError, match="category_weights must be balanced or none, not 'inverse'"):
-        resolve('"inverse"')
+    for written, expected in values.items():
+        assert resolve(written) == expected
+    with pytest.raises(TrainingError, match=message):
+        resolve(bad)
