@@ -18,6 +18,7 @@ from adcheck.digest import file_sha256
 from adcheck.errors import ModelFileError
 from adcheck.features import FAMILY_BODY, N_FAMILIES, FeatureSpec, Vocabulary
 from adcheck.model import AdModel, LinearHead
+from adcheck.stage_two import KIND as STAGE_TWO_KIND
 from adcheck.stage_two import TreeEnsemble, input_names
 
 MODEL_FILE = "model.joblib"
@@ -188,7 +189,7 @@ def save_model(model: AdModel, out_dir: Path, metadata: dict, *, overwrite: bool
             },
             "artifact": {"file": MODEL_FILE, "sha256": digest, "bytes": model_path.stat().st_size},
             "feature_count": model.vocabulary.n_features,
-            **({"stage_two": {"kind": model.stage_two.to_payload()["kind"], "trees": model.stage_two.n_trees,
+            **({"stage_two": {"kind": STAGE_TWO_KIND, "trees": model.stage_two.n_trees,
                               "nodes": len(model.stage_two.leaf), "inputs": list(model.stage_two.inputs)}}
                if model.stage_two is not None else {}),
             "thresholds": {"bands": model.band_thresholds, "categories": model.category_thresholds},

@@ -10,7 +10,7 @@ import numpy as np
 from adcheck.explain import char_contributions, phrases
 from adcheck.features import N_FAMILIES, FeatureSpec, Vocabulary, extract_occurrences
 from adcheck.results import BAND_MEDIUM, CategoryScore, Evidence, ScoreResult, band_for
-from adcheck.stage_two import TreeEnsemble, input_names, stage_two_inputs
+from adcheck.stage_two import DECISION_LIMIT, TreeEnsemble, input_names, layout_signals, stage_two_inputs
 from adcheck.taxonomy import get_category
 
 DEFAULT_EXPLAIN = 5
@@ -289,8 +289,6 @@ def reference_risk(model: AdModel, text: str) -> float:
 
     z = decision(model.risk_head)
     if model.stage_two is not None:
-        from adcheck.stage_two import DECISION_LIMIT, layout_signals
-
         heads = [z] + [decision(head) for head in model.category_heads.values()]
         inputs = [min(max(value, -DECISION_LIMIT), DECISION_LIMIT) for value in heads] + layout_signals([text])[0].tolist()
         z = model.stage_two.raw_one(inputs)
